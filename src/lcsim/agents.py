@@ -1,0 +1,65 @@
+"""Agents' state: students and their difficulty episodes. State only; behaviour is in processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENROLLED, GRADUATED, DISMISSED, WITHDRAWN = "enrolled", "graduated", "dismissed", "withdrawn"
+ACADEMIC, WELLBEING, ISOLATION = "academic", "wellbeing", "isolation"
+CHANNELS = ("self", "peer", "mentor", "coach", "facilitator", "advisor", "institution")
+CHANNEL_GROUP = {
+    "self": "self", "peer": "peer", "mentor": "peer", "coach": "faculty",
+    "facilitator": "faculty", "advisor": "faculty", "institution": "institution",
+}
+
+
+class Student:
+    """One student's state. Slots keep 10^5 students within a small memory budget."""
+
+    __slots__ = (
+        "id", "cohort", "entry", "end", "subgroup", "risk", "belonging_offset", "community",
+        "coach", "phases", "connected", "research", "career_u",
+        "year", "year_start", "fails", "status", "exit_time", "loa_count", "graduated_at",
+        "strain", "strain_t", "active", "process", "personal", "academic", "next_personal",
+        "n_personal", "n_exams", "n_episodes", "mentored_years",
+    )
+
+    def __init__(self, sid: int, cohort: int, entry: float, end: float) -> None:
+        self.id, self.cohort, self.entry, self.end = sid, cohort, entry, end
+        self.year, self.year_start, self.fails = 1, entry, 0
+        self.status, self.exit_time, self.graduated_at = ENROLLED, None, None
+        self.loa_count, self.strain, self.strain_t = 0, 0.0, entry
+        self.active: list[Episode] = []
+        self.n_personal = self.n_exams = self.n_episodes = 0
+        self.process: Any = None
+
+
+class Episode:
+    """A difficulty episode: onset, who noticed it and when, help, and how it ended."""
+
+    __slots__ = (
+        "id", "student", "kind", "severity", "onset", "detected_at", "channel", "referred_at",
+        "intervention_start", "resolved_at", "ended_at", "outcome", "process",
+    )
+
+    def __init__(self, eid: int, student: Student, kind: str, severity: int, onset: float) -> None:
+        self.id, self.student, self.kind, self.severity, self.onset = (
+            eid, student, kind, severity, onset)
+        self.detected_at = self.channel = self.referred_at = None
+        self.intervention_start = self.resolved_at = self.ended_at = self.outcome = None
+        self.process: Any = None
+
+    def row(self) -> tuple:
+        """The episode as a record row (see `EPISODE_COLUMNS`)."""
+        return (
+            self.id, self.student.id, self.kind, self.severity, self.onset, self.detected_at,
+            self.channel, self.referred_at, self.intervention_start, self.resolved_at,
+            self.ended_at, self.outcome,
+        )
+
+
+EPISODE_COLUMNS = (
+    "episode", "student", "type", "severity", "onset", "detected_at", "channel", "referred_at",
+    "intervention_start", "resolved_at", "ended_at", "outcome",
+)
+RESOLVING = frozenset({"recovered", "resolved", "mitigated"})

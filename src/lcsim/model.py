@@ -1,0 +1,424 @@
+"""One simulation of a school: built from a Scenario and a seed, run, and returned as tables.
+
+Time unit: days from the first cohort's entry. Order of processes: cohorts enter one a year;
+each student runs `student_life` (personal setbacks, exam blocks, year-end progression);
+setbacks that become difficulty episodes start `episode_life`, where detection channels race
+spontaneous recovery and the rising risk of leaving; detected episodes wait for the support
+resource (faculty time) and end resolved, mitigated or in a leave of absence. The model does
+no I/O: `run()` returns a `RunResult` of tidy DataFrames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from lcsim.agents import (
+    ACADEMIC,
+    DISMISSED,
+    ENROLLED,
+    EPISODE_COLUMNS,
+    GRADUATED,
+    ISOLATION,
+    RESOLVING,
+    WITHDRAWN,
+    Episode,
+    Student,
+)
+from lcsim.community import (
+    ASSUMED_ACTIVITIES_PROTECTION,
+    ASSUMED_ATTENDANCE,
+    ASSUMED_BELONGING_BASE,
+    ASSUMED_BELONGING_PER_TIE_FACTOR,
+    ASSUMED_TIE_HALF,
+    Structure,
+    coach_count,
+    protected_hours_per_week,
+)
+from lcsim.processes import (
+    DRAWS_PER_SETBACK,
+    SEVERITY_HAZARD,
+    episode_kind,
+    episode_life,
+    mitigated_tail,
+    severity,
+    student_life,
+)
+from lcsim.scenario import Scenario
+from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
+from lcsim.streams import Streams
+
+RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
+ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
+ASSUMED_CONNECTED_PREVENT = 0.85  # ... and lowers conversion of setbacks into episodes
+ASSUMED_MENTOR_PREVENT = 0.85  # an active near-peer mentor lowers conversion
+ASSUMED_BELONGING_PREVENT = 2.0  # log-odds-like slope of conversion on belonging
+ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
+ASSUMED_IDENTITY_HAZARD = 3.0  # slope of the leaving hazard on professional identity
+ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
+ASSUMED_ADVISOR_MEETING_HOURS = 0.5
+STUDENT_COLUMNS = (
+    "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
+    "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
+    "peer_ties", "identity", "clinical_skills", "faculty_connected",
+)
+
+
+@dataclass
+class RunResult:
+    """What one replication produced: tables, plus scalar totals for metrics."""
+
+    students: pd.DataFrame
+    episodes: pd.DataFrame
+    setbacks: pd.DataFrame
+    totals: dict[str, float]
+
+
+class Model:
+    """A school under one scenario, for one replication seed."""
+
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence | int,
+                 record_setbacks: bool = False) -> None:
+        self.scenario = sc = scenario
+        self.structure = Structure.from_scenario(scenario)
+        self.streams = Streams(seed)
+        self.env = simpy.Environment()
+        self.teaching = YEAR - 7 * sc.calendar.break_weeks
+        self.hazard_growth = sc.episodes.hazard_growth_per_month / 30.0
+        self.clerkship = frozenset(sc.calendar.clerkship_years)
+        cap = self.structure.capacity
+        self.support = simpy.Resource(self.env, capacity=cap) if cap > 0 else None
+        self.students: list[Student] = []
+        self.episodes: list[Episode] = []
+        self.setbacks: list[tuple] | None = [] if record_setbacks else None
+        self.case_hours = 0.0
+        self.horizon = YEAR * (sc.population.cohorts - 1 + sc.population.follow_up_years)
+        self._build()
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        sc, st = self.scenario, self.structure
+        pop = sc.population
+        shares = np.cumsum([g.share for g in pop.subgroups])
+        for c in range(pop.cohorts):
+            for i in range(pop.class_size):
+                sid = c * pop.class_size + i
+                s = Student(sid, c, c * YEAR, c * YEAR + pop.follow_up_years * YEAR)
+                e = self.streams.student("entry", sid).random(6)
+                g = int(np.searchsorted(shares, e[0], side="right"))
+                sub = pop.subgroups[g] if g < len(pop.subgroups) else None
+                s.subgroup = sub.name if sub else "none"
+                s.risk = sub.risk_multiplier if sub else 1.0
+                s.belonging_offset = (sub.belonging_offset + sc.inclusion.belonging_boost
+                                      if sub else 0.0)
+                s.community = i % st.community_count
+                s.coach = (sid // sc.coaching.students_per_coach) if sc.coaching else -1
+                s.phases = (e[1] * self._interval(st.coach_meetings),
+                            e[2] * self._interval(st.advisor_meetings),
+                            e[3] * min(st.session_interval, self.teaching))
+                meetings = int(round(st.connected_meetings))
+                s.connected = self._binomial_at_least(e[4], meetings, ASSUMED_ATTENDANCE, 2)
+                career = self.streams.student("career", sid).random(16)
+                s.research = bool(career[0] < sc.calendar.research_year_prob)
+                s.career_u = career[1:]
+                s.personal = self.streams.student("personal", sid)
+                s.academic = self.streams.student("academic", sid)
+                s.next_personal = s.entry + exp_time(s.personal.random(), self._personal_rate())
+                self.students.append(s)
+        self.env.process(self._cohorts())
+
+    def _cohorts(self):
+        n = self.scenario.population.class_size
+        for c in range(self.scenario.population.cohorts):
+            if c * YEAR > self.env.now:
+                yield self.env.timeout(c * YEAR - self.env.now)
+            for s in self.students[c * n:(c + 1) * n]:
+                s.process = self.env.process(student_life(self, s))
+
+    def _interval(self, per_year: float) -> float:
+        return self.teaching / per_year if per_year > 0 else math.inf
+
+    def _personal_rate(self) -> float:
+        return self.scenario.setbacks.personal_per_year / YEAR
+
+    @staticmethod
+    def _binomial_at_least(u: float, n: int, p: float, k: int) -> bool:
+        """Whether Binomial(n, p) >= k, by inverse CDF from one uniform."""
+        below = sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(min(k, n + 1)))
+        return n >= k and u >= below
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        """Run to the end of the last cohort's follow-up and return the tables."""
+        self.env.run(until=self.horizon + 1.0)
+        return self._result()
+
+    # -- student state as functions of time --------------------------------------------------
+    def in_clerkship(self, s: Student) -> bool:
+        return s.year in self.clerkship
+
+    def peer_ties(self, s: Student, t: float) -> float:
+        return self.structure.ties_at(t - s.entry, self.structure.peer_rate_pre)
+
+    def mentored(self, s: Student) -> bool:
+        return s.year in self.structure.mentee_years
+
+    def belonging(self, s: Student, t: float) -> float:
+        ties = self.peer_ties(s, t)
+        b = ASSUMED_BELONGING_BASE + s.belonging_offset
+        b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
+        b += 0.05 * self.mentored(s) + 0.05 * s.connected
+        return min(1.0, max(0.0, b))
+
+    def identity(self, s: Student, t: float) -> float:
+        target = self.structure.identity_target
+        return target - (target - 0.5) * math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS)
+
+    def clinical_skills(self, s: Student, t: float) -> float:
+        target = self.structure.skills_target
+        return target * (1.0 - math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS))
+
+    # -- setbacks ---------------------------------------------------------------------------
+    def personal_setback(self, s: Student) -> None:
+        u = s.personal.random(DRAWS_PER_SETBACK)
+        self._setback(s, True, u)
+        s.next_personal += exp_time(s.personal.random(), self._personal_rate())
+
+    def skip_personal(self, s: Student) -> None:
+        s.personal.random(DRAWS_PER_SETBACK)
+        s.next_personal += exp_time(s.personal.random(), self._personal_rate())
+
+    def exam_setback(self, s: Student, licensing: bool) -> None:
+        sb = self.scenario.setbacks
+        u = s.academic.random(DRAWS_PER_SETBACK + 1)
+        p = sb.licensing_exam_prob if licensing else sb.academic_prob_per_exam
+        if s.fails:
+            p = min(1.0, p * self.scenario.episodes.probation_multiplier)
+        if u[0] < p:
+            self._setback(s, False, u[1:])
+
+    def _setback(self, s: Student, personal: bool, u: np.ndarray) -> None:
+        sb, st, now = self.scenario.setbacks, self.structure, self.env.now
+        if self.setbacks is not None:
+            self.setbacks.append((s.id, now, "personal" if personal else "academic"))
+        s.strain = s.strain * math.exp(-(now - s.strain_t) / sb.strain_days)
+        s.strain_t = now
+        b = self.belonging(s, now)
+        p = (sb.personal_to_episode if personal else sb.academic_to_episode) * s.risk
+        p *= (1 + sb.strain_effect * s.strain)
+        p *= math.exp(-ASSUMED_BELONGING_PREVENT * (b - 0.5))
+        p *= ASSUMED_MENTOR_PREVENT if self.mentored(s) else 1.0
+        p *= ASSUMED_CONNECTED_PREVENT if s.connected else 1.0
+        if not personal:
+            if st.activities_before_exams:
+                p *= 1 - ASSUMED_ACTIVITIES_PROTECTION
+            if self.in_clerkship(s):
+                skills = self.clinical_skills(s, now)
+                p *= math.exp(-ASSUMED_SKILLS_PREVENT * (skills - 0.5))
+        s.strain += 1.0
+        if u[0] >= min(0.95, p):
+            return
+        ep = Episode(len(self.episodes), s, episode_kind(personal, u[1], b), severity(u[2]), now)
+        self.episodes.append(ep)
+        s.active.append(ep)
+        s.n_episodes += 1
+        ep.process = self.env.process(episode_life(self, ep, u))
+
+    # -- episodes ---------------------------------------------------------------------------
+    def withdraw_rate(self, s: Student, ep: Episode, t: float) -> float:
+        """Daily hazard of leaving at onset; it grows while the episode is unhelped."""
+        e = self.scenario.episodes
+        h = e.withdraw_hazard_per_year / YEAR * SEVERITY_HAZARD[ep.severity] * s.risk
+        h *= math.exp(-ASSUMED_BELONGING_PREVENT * (self.belonging(s, t) - 0.5))
+        return h * math.exp(-ASSUMED_IDENTITY_HAZARD * (self.identity(s, t) - 0.6))
+
+    def detection(self, s: Student, ep: Episode, u: np.ndarray) -> tuple[float, str | None]:
+        """Earliest detection time and channel: each channel draws its own time (a race)."""
+        sc, st, t0 = self.scenario, self.structure, ep.onset
+        rel, teach = t0 - s.entry, self.teaching
+        b = self.belonging(s, t0)
+        sr = sc.self_referral
+        rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
+        times = {"self": exp_time(u[5], rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))}
+        clerk = self.in_clerkship(s)
+        ties = self.peer_ties(s, t0)
+        peer = (st.peer_rate_clerk if clerk else st.peer_rate_pre) * st.peer_detect
+        peer *= ties / (ties + ASSUMED_TIE_HALF) * (0.5 if ep.kind == ISOLATION else 1.0)
+        times["peer"] = exp_time(u[6], peer)
+        if self.mentored(s):
+            t = exp_time(u[7], st.mentor_rate * st.mentor_detect)
+            times["mentor"] = t if rel + t < s.year_start - s.entry + YEAR else math.inf
+        if st.coach_meetings > 0:
+            n = geometric_trials(u[8], st.coach_detect)
+            times["coach"] = nth_after(rel, n, s.phases[0], teach / st.coach_meetings, teach) - rel
+        if st.session_detect > 0 and (st.sessions_in_clerkships or not clerk):
+            n = geometric_trials(u[9], st.session_detect)
+            t = nth_after(rel, n, s.phases[2], st.session_interval, teach) - rel
+            if not st.sessions_in_clerkships:
+                first_clerk = min(self.clerkship, default=5)
+                if t0 + t >= s.year_start + (first_clerk - max(s.year, 1)) * YEAR:
+                    t = math.inf
+            times["facilitator"] = t
+        if st.advisor_meetings > 0:
+            n = geometric_trials(u[10], st.advisor_detect)
+            gap = teach / st.advisor_meetings
+            times["advisor"] = nth_after(rel, n, s.phases[1], gap, teach) - rel
+        if ep.kind == ACADEMIC:
+            inst = sc.institution
+            n = geometric_trials(u[11], inst.grades_detect_prob)
+            gap = teach / sc.calendar.exam_blocks_per_year
+            t = nth_after(rel, n, gap, gap, teach) - rel
+            times["institution"] = t + inst.grade_release_days
+        channel = min(times, key=times.__getitem__)
+        t = times[channel]
+        return (t0 + t, channel) if math.isfinite(t) else (math.inf, None)
+
+    def referral_delay(self, channel: str, u: float) -> float:
+        """Self-referral is immediate; others wait to be passed on, or for the leadership group."""
+        if channel == "self":
+            return 0.0
+        days = self.scenario.support.referral_delay_days
+        delay = exp_time(u, 1.0 / days) if days > 0 else 0.0
+        weeks = self.structure.leadership_weeks
+        if weeks:
+            gap = 7.0 * weeks
+            now = self.env.now
+            delay = min(delay, math.ceil(now / gap) * gap - now)
+        return delay
+
+    def after_intervention(self, ep: Episode, u: float, recover: float) -> None:
+        sup = self.scenario.support
+        p_loa = {1: 0.0, 2: sup.loa_prob / 3, 3: sup.loa_prob}[ep.severity]
+        if u < p_loa:
+            return self.leave_of_absence(ep)
+        if u < p_loa + (1 - p_loa) * self.structure.resolve_prob:
+            return self.close(ep, "resolved")
+        end = self.env.now + max(0.0, recover - self.env.now) * 0.5
+        ep.process = self.env.process(mitigated_tail(self, ep, end))
+
+    def unhelped_exit(self, ep: Episode, u: float) -> None:
+        """The risk of leaving came due: a leave of absence or a withdrawal."""
+        if u < self.scenario.episodes.leave_instead_prob:
+            return self.leave_of_absence(ep)
+        self.close(ep, "withdrew")
+        self.finish(ep.student, WITHDRAWN)
+
+    def leave_of_absence(self, ep: Episode) -> None:
+        s = ep.student
+        self.close(ep, "loa")
+        for other in list(s.active):
+            self.close(other, "loa")
+            other.process.interrupt("loa")
+        if s.process is not None and s.process.is_alive:
+            s.process.interrupt("loa")
+
+    def close(self, ep: Episode, outcome: str) -> None:
+        """End an episode (idempotent)."""
+        if ep.outcome is not None:
+            return
+        ep.outcome = outcome
+        ep.ended_at = self.env.now
+        if outcome in RESOLVING:
+            ep.resolved_at = self.env.now
+        if ep in ep.student.active:
+            ep.student.active.remove(ep)
+
+    # -- progression and exits ---------------------------------------------------------------
+    def year_end(self, s: Student, research: bool) -> None:
+        sc = self.scenario
+        u = s.academic.random()
+        s.year_start += YEAR
+        years_in = min(len(s.career_u) - 1, round((self.env.now - s.entry) / YEAR) - 1)
+        ident = self.identity(s, self.env.now)
+        bg = sc.episodes.background_withdraw_per_year * s.risk
+        bg *= math.exp(-ASSUMED_IDENTITY_HAZARD * (ident - 0.6))
+        if s.career_u[years_in] < bg:
+            return self.finish(s, WITHDRAWN)
+        if research:
+            s.year = 4
+            return
+        academic = [ep for ep in s.active if ep.kind == ACADEMIC]
+        if academic:
+            e = sc.episodes
+            p = max(e.fail_if_in_intervention if ep.intervention_start is not None
+                    else e.fail_if_unresolved for ep in academic)
+            if u < p:
+                s.fails += 1
+                if s.fails >= 2:
+                    self.finish(s, DISMISSED)
+                return
+        if s.year == 4:
+            s.graduated_at = self.env.now
+            self.finish(s, GRADUATED)
+        elif s.year == 3 and s.research:
+            s.research = False
+            s.year = RESEARCH_YEAR
+        else:
+            s.year += 1
+
+    def finish(self, s: Student, status: str) -> None:
+        """The student leaves the simulation: graduated, dismissed, withdrawn or censored."""
+        if s.status != ENROLLED or s.exit_time is not None:
+            return
+        s.status = status
+        s.exit_time = self.env.now
+        cause = {GRADUATED: "graduated", DISMISSED: "dismissed", WITHDRAWN: "exit",
+                 ENROLLED: "censored"}[status]
+        for ep in list(s.active):
+            self.close(ep, cause)
+            ep.process.interrupt(cause)
+        active = self.env.active_process
+        if s.process is not None and s.process.is_alive and s.process is not active:
+            s.process.interrupt("exit")
+
+    # -- results ----------------------------------------------------------------------------
+    def _result(self) -> RunResult:
+        rows = []
+        for s in self.students:
+            t2 = s.entry + 2 * YEAR
+            grad = s.graduated_at
+            rows.append((
+                s.id, s.cohort, s.subgroup, s.community, s.coach, s.entry, s.status,
+                s.exit_time, grad, (grad - s.entry) / YEAR if grad is not None else math.nan,
+                s.loa_count, s.fails, s.n_episodes, self.belonging(s, t2),
+                self.peer_ties(s, t2), self.identity(s, t2), self.clinical_skills(s, t2),
+                bool(s.connected),
+            ))
+        students = pd.DataFrame.from_records(rows, columns=list(STUDENT_COLUMNS))
+        episodes = pd.DataFrame.from_records(
+            [ep.row() for ep in self.episodes], columns=list(EPISODE_COLUMNS))
+        for col in ("detected_at", "referred_at", "intervention_start", "resolved_at",
+                    "ended_at"):
+            episodes[col] = episodes[col].astype(float)
+        setbacks = pd.DataFrame.from_records(
+            self.setbacks or [], columns=["student", "time", "kind"])
+        return RunResult(students, episodes, setbacks, self._totals(students))
+
+    def _totals(self, students: pd.DataFrame) -> dict[str, float]:
+        """Faculty hours demanded and protected over the students' enrolled time."""
+        sc = self.scenario
+        end = students["exit_time"].fillna(students["entry"] + sc.population.follow_up_years * YEAR)
+        years = float(((end - students["entry"]) / YEAR).sum())
+        demanded = self.case_hours
+        demanded += years * sc.advising.meetings_per_year * ASSUMED_ADVISOR_MEETING_HOURS
+        if sc.coaching is not None:
+            demanded += years * sc.coaching.meetings_per_year * sc.coaching.meeting_hours
+        steady = 4 * sc.population.class_size
+        protected = protected_hours_per_week(sc) * 52 * years / steady
+        if sc.small_groups is not None:  # facilitation is taught in protected teaching time
+            sg = sc.small_groups
+            pre_share = 1.0 if sg.in_clerkships else (4 - len(self.clerkship)) / 4
+            hours = years * pre_share / sg.size * sg.sessions_per_month * 12 * sg.hours_per_session
+            demanded += hours
+            protected += hours
+        return {
+            "faculty_hours_demanded": demanded,
+            "faculty_hours_protected": protected,
+            "student_years": years,
+            "coaches": float(coach_count(sc)),
+            "support_capacity": float(self.structure.capacity),
+        }

@@ -1,0 +1,275 @@
+"""The scenario schema: a validated, frozen description of one school and its community structure.
+
+Every field here acts through a mechanism in the model (see docs/model.md); defaults are the
+calibrated no-learning-community baseline. Units are in the field names or descriptions
+(time in days unless a name says weeks, months or years). Numbers marked "assumption" in
+docs/model.md have no published source.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Part(BaseModel):
+    """Base for every scenario section: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subgroup(Part):
+    """A marginalised subgroup with a higher risk of difficulty (Nguyen et al. 2022)."""
+
+    name: str = Field(min_length=1, max_length=40, description="label used in the equity tables")
+    share: Share = Field(description="fraction of each entering class")
+    risk_multiplier: float = Field(
+        1.0, ge=0.0, le=10.0,
+        description="multiplies the chance a setback becomes a difficulty episode and the "
+        "withdrawal hazard")
+    belonging_offset: float = Field(
+        0.0, ge=-0.5, le=0.5, description="shift of initial and long-run belonging (0-1 scale)")
+
+
+def _default_subgroups() -> tuple[Subgroup, ...]:
+    return (
+        Subgroup(name="urim", share=0.17, risk_multiplier=2.1, belonging_offset=-0.10),
+        Subgroup(name="low_income", share=0.12, risk_multiplier=1.6, belonging_offset=-0.05),
+    )
+
+
+class Population(Part):
+    """Who enters and for how long they are followed."""
+
+    class_size: int = Field(150, ge=1, le=250_000, description="students entering each year")
+    cohorts: int = Field(4, ge=1, le=20, description="entering classes simulated, one a year")
+    follow_up_years: int = Field(
+        6, ge=4, le=10, description="each cohort is followed this many years after entry")
+    subgroups: tuple[Subgroup, ...] = Field(default_factory=_default_subgroups)
+
+    @model_validator(mode="after")
+    def _check(self) -> Population:
+        if sum(g.share for g in self.subgroups) > 1.0 + 1e-9:
+            raise ValueError("subgroup shares add up to more than 1")
+        if self.class_size * self.cohorts > 1_000_000:
+            raise ValueError("class_size x cohorts must be at most 1,000,000 students")
+        names = [g.name for g in self.subgroups]
+        if len(set(names)) != len(names):
+            raise ValueError("subgroup names must be unique")
+        return self
+
+
+class Calendar(Part):
+    """The academic year: exam blocks, the licensing exam, clerkships and breaks."""
+
+    exam_blocks_per_year: int = Field(4, ge=1, le=12, description="exam blocks a year")
+    licensing_exam_year: int = Field(
+        2, ge=1, le=4, description="year whose end holds the licensing exam (Step 1)")
+    clerkship_years: tuple[int, ...] = Field(
+        (3, 4), description="years spent in dispersed clinical clerkships")
+    clerkship_peer_contact: Share = Field(
+        0.35, description="peer contact in clerkship years as a share of pre-clerkship contact")
+    break_weeks: int = Field(
+        6, ge=0, le=20,
+        description="weeks of break at the end of each year: no sessions, meetings or exams")
+    research_year_prob: Prob = Field(
+        0.07, description="chance a student takes a voluntary research year after year 3")
+
+    @model_validator(mode="after")
+    def _check(self) -> Calendar:
+        if any(y < 1 or y > 4 for y in self.clerkship_years):
+            raise ValueError("clerkship_years must be between 1 and 4")
+        return self
+
+
+class Setbacks(Part):
+    """Exogenous setbacks and how often they turn into difficulty episodes without support."""
+
+    personal_per_year: float = Field(
+        1.0, ge=0.0, le=20.0, description="personal setbacks a year (any time), Poisson")
+    academic_prob_per_exam: Prob = Field(
+        0.05, description="chance of an academic setback at each exam block")
+    licensing_exam_prob: Prob = Field(
+        0.10, description="chance of an academic setback at the licensing exam")
+    personal_to_episode: Prob = Field(
+        0.04, description="chance an unsupported personal setback becomes an episode")
+    academic_to_episode: Prob = Field(
+        0.30, description="chance an unsupported academic setback becomes an episode")
+    strain_days: float = Field(
+        60.0, gt=0.0, le=730.0, description="time constant with which strain fades")
+    strain_effect: float = Field(
+        0.5, ge=0.0, le=5.0, description="relative rise in conversion per unit of strain")
+
+
+class Episodes(Part):
+    """Difficulty episodes: recovery, rising risk while unhelped, and severity."""
+
+    recovery_days: float = Field(
+        120.0, gt=0.0, le=3650.0, description="mean time to spontaneous recovery")
+    withdraw_hazard_per_year: float = Field(
+        0.03, ge=0.0, le=10.0, description="withdrawal hazard at onset, per year")
+    hazard_growth_per_month: float = Field(
+        0.9, ge=0.0, le=20.0, description="relative growth of that hazard per month unhelped")
+    fail_if_unresolved: Prob = Field(
+        0.65, description="chance an academic episode unresolved at year end fails progression")
+    fail_if_in_intervention: Prob = Field(
+        0.25, description="the same, for an episode being helped at year end")
+    leave_instead_prob: Prob = Field(
+        0.8, description="when the risk of leaving comes due, chance of a leave of absence "
+        "rather than a withdrawal")
+    background_withdraw_per_year: float = Field(
+        0.002, ge=0.0, le=1.0,
+        description="yearly chance of leaving for reasons unrelated to difficulty (career "
+        "change), lowered by professional identity")
+    probation_multiplier: float = Field(
+        4.0, ge=1.0, le=20.0, description="academic setback risk after a failed year")
+
+
+class SelfReferral(Part):
+    """The student asks for help: more likely with higher belonging."""
+
+    rate_per_year: float = Field(
+        1.0, ge=0.0, le=50.0,
+        description="help-seeking rate at belonging 0.5 (Dyrbye 2015: 34% in 12 months)")
+    belonging_effect: float = Field(
+        2.0, ge=0.0, le=10.0, description="log-rate change per unit of belonging")
+
+
+class Institution(Part):
+    """The school notices academic episodes through grades after exam blocks."""
+
+    grades_detect_prob: Prob = Field(
+        0.5, description="chance grades after an exam block flag an ongoing academic episode")
+    grade_release_days: float = Field(10.0, ge=0.0, le=90.0, description="exam to grades")
+
+
+class Advising(Part):
+    """Central advising, present with or without learning communities."""
+
+    meetings_per_year: float = Field(1.0, ge=0.0, le=52.0, description="advisor meetings")
+    notice_prob: Prob = Field(0.35, description="chance an advisor meeting uncovers an episode")
+
+
+class Support(Part):
+    """Student-affairs faculty who run interventions: the referral queue's servers."""
+
+    faculty: int = Field(3, ge=0, le=10_000, description="faculty who take referred cases")
+    protected_hours_per_week: float = Field(
+        6.0, ge=0.0, le=60.0, description="hours each gives to cases")
+    case_hours_per_week: float = Field(
+        1.5, gt=0.0, le=40.0, description="faculty time one open case takes")
+    intervention_days: float = Field(
+        30.0, gt=0.0, le=365.0, description="length of an intervention")
+    referral_delay_days: float = Field(
+        14.0, ge=0.0, le=365.0,
+        description="mean delay from being noticed by someone else to a referral")
+    resolve_prob: Prob = Field(0.75, description="chance an intervention resolves the episode")
+    loa_prob: Prob = Field(
+        0.40, description="chance a severe episode's intervention ends in a leave of absence")
+
+
+class Community(Part):
+    """Learning communities: assigned at entry, kept for all years."""
+
+    count: int = Field(4, ge=1, le=1000, description="communities in the school")
+    vertical: bool = Field(
+        True, description="communities span class years (seniors stay in contact)")
+    peer_contacts_per_week: float = Field(
+        3.0, ge=0.0, le=50.0, description="informal contacts with LC peers a week")
+    orientation_ties: int = Field(
+        0, ge=0, le=50, description="peer ties formed at an orientation retreat")
+    activities_before_exams: bool = Field(
+        False, description="LC activities placed in the week before each exam block")
+
+
+class SmallGroups(Part):
+    """Small-group curriculum delivered within the community."""
+
+    size: int = Field(8, ge=2, le=100, description="students per group")
+    sessions_per_month: float = Field(4.0, ge=0.0, le=30.0)
+    facilitator_notice_prob: Prob = Field(
+        0.10, description="chance a session's facilitator notices an episode")
+    facilitator_is_coach: bool = Field(
+        False, description="the coach also facilitates and grades the group")
+    in_clerkships: bool = Field(False, description="sessions continue in clerkship years")
+    hours_per_session: float = Field(2.0, gt=0.0, le=8.0, description="faculty hours")
+
+
+class Coaching(Part):
+    """Faculty coaches with one-to-one meetings."""
+
+    students_per_coach: int = Field(20, ge=1, le=500)
+    meetings_per_year: float = Field(3.0, ge=0.0, le=52.0)
+    notice_prob: Prob = Field(0.6, description="chance a meeting uncovers an ongoing episode")
+    protected_hours_per_week: float = Field(
+        6.0, ge=0.0, le=40.0, description="each coach's protected time (meetings and cases)")
+    meeting_hours: float = Field(0.75, gt=0.0, le=8.0)
+
+
+class PeerMentoring(Part):
+    """Near-peer mentors from a senior class."""
+
+    mentees_per_mentor: int = Field(4, ge=1, le=50)
+    mentor_year: int = Field(2, ge=2, le=4, description="class year of the mentors")
+    mentee_years: tuple[int, ...] = Field((1,), description="class years that get a mentor")
+    contacts_per_month: float = Field(2.0, ge=0.0, le=30.0, description="at 4 mentees/mentor")
+    notice_prob: Prob = Field(0.25, description="chance a contact uncovers an episode")
+    escalate_prob: Prob = Field(0.5, description="chance a noticed episode is passed on")
+    trained: bool = Field(False, description="mentors trained to notice and escalate")
+
+
+class Space(Part):
+    """An assigned room per community."""
+
+    assigned: bool = True
+    contact_multiplier: float = Field(
+        1.4, ge=1.0, le=5.0, description="informal peer contact multiplier with a room")
+
+
+class Leadership(Part):
+    """LC leadership: mandatory training and a group that meets to discuss cases."""
+
+    training: bool = Field(False, description="mandatory training for coaches and facilitators")
+    meeting_every_weeks: int | None = Field(
+        None, ge=1, le=52, description="leadership group meets every N weeks; cases referred")
+
+
+class Inclusion(Part):
+    """Inclusion and belonging programming."""
+
+    belonging_boost: float = Field(
+        0.0, ge=0.0, le=0.5, description="belonging added for subgroup members")
+
+
+class Scenario(Part):
+    """One school: population, calendar, behaviour and its community structure."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    description: str = Field("", max_length=4000, description="free text; never affects results")
+    population: Population = Population()
+    calendar: Calendar = Calendar()
+    setbacks: Setbacks = Setbacks()
+    episodes: Episodes = Episodes()
+    self_referral: SelfReferral = SelfReferral()
+    institution: Institution = Institution()
+    advising: Advising = Advising()
+    support: Support = Support()
+    community: Community | None = Field(None, description="null: no learning communities")
+    small_groups: SmallGroups | None = None
+    coaching: Coaching | None = None
+    peer_mentoring: PeerMentoring | None = None
+    space: Space | None = None
+    leadership: Leadership = Leadership()
+    inclusion: Inclusion = Inclusion()
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if self.community is None:
+            for part in ("small_groups", "space"):
+                if getattr(self, part) is not None:
+                    raise ValueError(f"{part} needs a community section")
+        return self

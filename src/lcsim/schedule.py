@@ -1,0 +1,63 @@
+"""Calendar arithmetic: scheduled contacts in *teaching time*, which skips each year's break.
+
+Meetings, small-group sessions and exam blocks recur at fixed intervals of teaching time from a
+phase. Mapping between absolute days (from a student's entry) and teaching days lets the model
+find "the n-th meeting after onset" in closed form instead of simulating every meeting.
+"""
+
+from __future__ import annotations
+
+import math
+
+YEAR = 365.0
+
+
+def to_teaching(days: float, teaching: float) -> float:
+    """Teaching days elapsed after `days` since entry (break days do not count)."""
+    years = math.floor(days / YEAR)
+    return years * teaching + min(days - years * YEAR, teaching)
+
+
+def from_teaching(tau: float, teaching: float) -> float:
+    """Days since entry at which `tau` teaching days have elapsed."""
+    years = math.floor(tau / teaching)
+    return years * YEAR + (tau - years * teaching)
+
+
+def nth_after(days: float, n: int, phase: float, interval: float, teaching: float) -> float:
+    """Days since entry of the n-th (1-based) scheduled contact strictly after `days`.
+
+    Contacts occur at teaching times phase + k*interval, k = 0, 1, ...
+    """
+    if n <= 0 or not math.isfinite(interval) or not math.isfinite(n):
+        return math.inf
+    tau = to_teaching(days, teaching)
+    k = max(0, math.floor((tau - phase) / interval) + 1)
+    return from_teaching(phase + (k + n - 1) * interval, teaching)
+
+
+def geometric_trials(u: float, p: float) -> float:
+    """Number of independent trials until the first success with chance p, from uniform u."""
+    if p <= 0.0:
+        return math.inf
+    if p >= 1.0:
+        return 1
+    return math.floor(math.log1p(-u) / math.log1p(-p)) + 1
+
+
+def exp_time(u: float, rate: float) -> float:
+    """An exponential waiting time with the given rate, from uniform u (inverse CDF)."""
+    if rate <= 0.0:
+        return math.inf
+    return -math.log1p(-u) / rate
+
+
+def rising_hazard_time(u: float, a: float, growth: float) -> float:
+    """Time at which a hazard a*(1 + growth*t) accumulates to an Exp(1) draw from u."""
+    e = -math.log1p(-u)
+    if a <= 0.0:
+        return math.inf
+    if growth <= 0.0:
+        return e / a
+    b = a * growth / 2  # H(t) = a t + b t^2
+    return (-a + math.sqrt(a * a + 4 * b * e)) / (2 * b)
