@@ -105,7 +105,7 @@ def compute(result: RunResult) -> dict[str, float]:
         "detected_by_self": float(shares.get("self", 0.0)),
         "detected_by_institution": float(shares.get("institution", 0.0)),
         "faculty_load_ratio": tot["faculty_hours_demanded"] / tot["faculty_hours_protected"]
-        if tot["faculty_hours_protected"] > 0 else float("inf"),
+        if tot["faculty_hours_protected"] > 0 else float("nan"),
         "belonging_mean": float(st["belonging"].mean()),
         "peer_ties_mean": float(st["peer_ties"].mean()),
         "faculty_connected_share": float(st["faculty_connected"].mean()),

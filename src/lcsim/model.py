@@ -51,12 +51,13 @@ from lcsim.processes import (
 from lcsim.scenario import Scenario
 from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
 from lcsim.streams import Streams
+from lcsim.support import SupportQueue
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
-ASSUMED_CONNECTED_PREVENT = 0.85  # ... and lowers conversion of setbacks into episodes
-ASSUMED_MENTOR_PREVENT = 0.85  # an active near-peer mentor lowers conversion
-ASSUMED_BELONGING_PREVENT = 2.0  # log-odds-like slope of conversion on belonging
+ASSUMED_CONNECTED_PREVENT = 0.9  # ... and lowers conversion of setbacks into episodes
+ASSUMED_MENTOR_PREVENT = 0.9  # an active near-peer mentor lowers conversion
+ASSUMED_BELONGING_PREVENT = 1.5  # log-odds-like slope of conversion on belonging
 ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
 ASSUMED_IDENTITY_HAZARD = 3.0  # slope of the leaving hazard on professional identity
 ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
@@ -90,8 +91,7 @@ class Model:
         self.teaching = YEAR - 7 * sc.calendar.break_weeks
         self.hazard_growth = sc.episodes.hazard_growth_per_month / 30.0
         self.clerkship = frozenset(sc.calendar.clerkship_years)
-        cap = self.structure.capacity
-        self.support = simpy.Resource(self.env, capacity=cap) if cap > 0 else None
+        self.support = SupportQueue(self.env, self.structure.capacity)
         self.students: list[Student] = []
         self.episodes: list[Episode] = []
         self.setbacks: list[tuple] | None = [] if record_setbacks else None
@@ -421,4 +421,5 @@ class Model:
             "student_years": years,
             "coaches": float(coach_count(sc)),
             "support_capacity": float(self.structure.capacity),
+            "support_busy_days": self.support.busy_days,
         }

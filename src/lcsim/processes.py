@@ -96,18 +96,14 @@ def episode_life(m: Model, ep: Episode, u):
             return m.close(ep, "recovered")
         ep.referred_at = env.now
         m.case_hours += sup.case_hours_per_week * sup.intervention_days / 7
-        if m.support is None:  # no faculty time at all: the case is never taken up
-            first = min(recover, leave)
-            yield env.timeout(first - env.now) if math.isfinite(first) else env.event()
-            return m.unhelped_exit(ep, u[14]) if first == leave else m.close(ep, "recovered")
-        with m.support.request() as req:
-            first = min(recover, leave)
-            wait = env.timeout(first - env.now) if math.isfinite(first) else env.event()
-            yield req | wait
-            if not req.triggered:
-                return m.unhelped_exit(ep, u[14]) if first == leave else m.close(ep, "recovered")
+
+        def start() -> None:
             ep.intervention_start = env.now
-            yield env.timeout(sup.intervention_days)
+
+        give_up = min(recover, leave)
+        helped = yield from m.support.serve(sup.intervention_days, give_up, start)
+        if not helped:
+            return m.unhelped_exit(ep, u[14]) if give_up == leave else m.close(ep, "recovered")
         m.after_intervention(ep, u[13], recover)
     except simpy.Interrupt as stop:
         m.close(ep, str(stop.cause))

@@ -1,0 +1,1 @@
+"""Subcommands of the `lcsim` CLI, one module each."""

@@ -1,0 +1,65 @@
+"""Argument helpers shared by subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, found {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, found {value}")
+    return value
+
+
+def add_execution(parser: argparse.ArgumentParser) -> None:
+    """--workers and --scheduler: where replications run."""
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="local worker processes (default: the number of cores; 1 runs "
+                        "in this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+
+
+def default_out(name: str) -> Path:
+    """results/<name>-<timestamp>/"""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+    return Path("results") / f"{slug}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def fmt(value: float) -> str:
+    """A number for a table: 4 significant digits, blank for NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.4g}"
+
+
+def print_summary(summary: pd.DataFrame, title: str) -> None:
+    """Print metric, mean and 95% CI as an aligned table."""
+    width = max(len(m) for m in summary["metric"]) if len(summary) else 10
+    print(title)
+    print(f"{'metric':<{width}}  {'mean':>10}  {'95% CI':>23}")
+    for row in summary.itertuples():
+        ci = f"{fmt(row.ci_low)} to {fmt(row.ci_high)}"
+        print(f"{row.metric:<{width}}  {fmt(row.mean):>10}  {ci:>23}")

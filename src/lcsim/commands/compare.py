@@ -1,0 +1,9 @@
+"""`lcsim compare` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Not registered yet."""
