@@ -191,7 +191,7 @@ class _StrictLoader(yaml.SafeLoader):
             elif isinstance(node, MappingNode):
                 size += sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
             self._sizes[id(node)] = size
-        if False:
+        if self._sizes[id(node)] > MAX_EXPANDED_NODES:
             reason = (
                 "too many YAML aliases: they expand to"
                 if self.alias_count
@@ -252,8 +252,12 @@ class _Checker:
             return
         self.checked.add(id(node))
         seen: dict[str, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _TAG_PREFIX + "merge":
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG_PREFIX + "merge":  # check what `<<:` merges in, too
+                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for part in merged:
+                    if isinstance(part, MappingNode):
+                        self.check_mapping(part, path)
                 continue
             self.check_key(key_node, path)
             line = key_node.start_mark.line + 1
@@ -457,6 +461,14 @@ def _merge_origins(merged: dict[str, Any], base: Origins, child: Origins) -> Ori
     return origins
 
 
+def _resolve(path: Path) -> Path:
+    """Canonical path for cycle detection; falls back to the absolute path (symlink loops)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def _load_chain(
     path: Path, display: str, chain: tuple[tuple[Path, str], ...]
 ) -> tuple[dict[str, Any], Origins]:
@@ -477,8 +489,8 @@ def _load_chain(
         )
     base_path = path.parent / target
     base_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
-    chain = (*chain, (path.resolve(), display))
-    if base_path.resolve() in {resolved for resolved, _ in chain}:
+    chain = (*chain, (_resolve(path), display))
+    if _resolve(base_path) in {resolved for resolved, _ in chain}:
         names = " -> ".join([*(shown for _, shown in chain), base_display])
         raise ConfigError(
             f"extends cycle: {names}", file=display, key="extends", line=line, found=repr(target)
@@ -900,6 +912,8 @@ def _locate(
 
 
 def _readable(msg: str) -> str:
+    """Pydantic's message without its programmer phrasing ("Input should be", "Value error")."""
+    msg = msg.replace("String should match pattern", "text matching the pattern")
     for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             return msg[len(prefix) :]
@@ -941,8 +955,11 @@ def _problem(
         message = f"required setting is missing (expected {expected})"
     elif not _is_type_error(error_type):
         expected = _readable(str(err.get("msg", "")))
-        found = _show(value) if parts else None
+        # A whole group's repr (from a model-level check) is noise: the reason says it all.
+        found = _show(value) if parts and not isinstance(value, dict | list) else None
         message = f"{expected}, found {found}" if found is not None else expected
+        if error_type == "string_pattern_mismatch":
+            message = f"expected {message}"
     else:
         expected = _describe(entries) or _readable(str(err.get("msg", "")))
         found = _show(value)

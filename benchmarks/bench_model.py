@@ -1,0 +1,105 @@
+"""Benchmark of the simulation core (issue 2, section 10). Prints its figures; not a test.
+
+    python benchmarks/bench_model.py            # full: default size, 10k and 100k students
+    python benchmarks/bench_model.py --quick    # default size only
+
+Figures (median of >= 5 runs): seconds per replication of the baseline and of the richest
+shipped LC scenario (class of 150, default cohorts); the model's events/s; a bare-SimPy
+reference measured in the same run (600 processes doing 208 timeouts each with random delays);
+their ratio. Scaling: peak RSS over the interpreter's baseline per student at 100,000 students,
+and time(100k) / time(10k). Targets: ratio <= 1.0; <= 2 KB per student; time ratio <= 12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def bare_simpy(seed: int = 0) -> float:
+    """600 processes x 208 timeouts with exponential delays; returns seconds."""
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+
+    def proc(env: simpy.Environment):
+        for _ in range(208):
+            yield env.timeout(rng.exponential(7.0))
+
+    for _ in range(600):
+        env.process(proc(env))
+    t = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t
+
+
+def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, int]:
+    """Seconds for one replication (build + run) and the number of events it scheduled."""
+    from lcsim.loader import load_model
+    from lcsim.model import Model
+    from lcsim.scenario import Scenario
+
+    scenario = load_model(path, Scenario, overrides)
+    t = time.perf_counter()
+    model = Model(scenario, seed)
+    model.run()
+    elapsed = time.perf_counter() - t
+    return elapsed, next(model.env._eid)  # SimPy's event counter: events scheduled so far
+
+
+def scaled(students: int) -> dict:
+    """Run one baseline replication with `students` in a fresh process; time and peak RSS."""
+    code = f"""
+import json, resource, time
+import lcsim.model, lcsim.loader, lcsim.scenario
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sc = lcsim.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.scenario.Scenario,
+    ["population.class_size={students // 4}", "population.cohorts=4"])
+t = time.perf_counter()
+lcsim.model.Model(sc, 1).run()
+el = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="skip the 10k/100k scaling runs")
+    args = parser.parse_args()
+    ref = statistics.median(bare_simpy(i) for i in range(args.repeats))
+    print(f"bare SimPy reference (600 procs x 208 timeouts): {ref:.3f} s "
+          f"({600 * 208 / ref:,.0f} events/s)")
+    for name in ("baseline", "equity-lc"):
+        runs = [one_replication(SCENARIOS / f"{name}.yaml", seed) for seed in range(args.repeats)]
+        sec = statistics.median(r[0] for r in runs)
+        events = statistics.median(r[1] for r in runs)
+        print(f"{name:>10}: {sec:.3f} s/replication, {events:,.0f} events, "
+              f"{events / sec:,.0f} events/s, ratio to reference {sec / ref:.2f}")
+    if args.quick:
+        return
+    small, large = scaled(10_000), scaled(100_000)
+    per_student = (large["peak_kb"] - large["base_kb"]) * 1024 / 100_000
+    print(f"10k students: {small['seconds']:.2f} s; 100k students: {large['seconds']:.2f} s; "
+          f"time ratio {large['seconds'] / small['seconds']:.1f}")
+    print(f"100k students: peak RSS {large['peak_kb'] / 1024:.0f} MB over a baseline of "
+          f"{large['base_kb'] / 1024:.0f} MB = {per_student:,.0f} bytes per student")
+    print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
