@@ -18,10 +18,10 @@ class Student:
 
     __slots__ = (
         "id", "cohort", "entry", "end", "subgroup", "risk", "belonging_offset", "community",
-        "coach", "phases", "connected", "research", "career_u",
+        "coach", "connected", "research",
         "year", "year_start", "fails", "status", "exit_time", "loa_count", "graduated_at",
-        "strain", "strain_t", "active", "process", "personal", "academic", "next_personal",
-        "n_personal", "n_exams", "n_episodes", "mentored_years",
+        "strain", "strain_t", "active", "process", "next_personal",
+        "n_personal", "n_exams", "n_episodes",
     )
 
     def __init__(self, sid: int, cohort: int, entry: float, end: float) -> None:
@@ -29,7 +29,7 @@ class Student:
         self.year, self.year_start, self.fails = 1, entry, 0
         self.status, self.exit_time, self.graduated_at = ENROLLED, None, None
         self.loa_count, self.strain, self.strain_t = 0, 0.0, entry
-        self.active: list[Episode] = []
+        self.active: tuple[Episode, ...] = ()
         self.n_personal = self.n_exams = self.n_episodes = 0
         self.process: Any = None
 

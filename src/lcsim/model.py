@@ -10,6 +10,7 @@ no I/O: `run()` returns a `RunResult` of tidy DataFrames.
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 
@@ -53,6 +54,7 @@ from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
 from lcsim.streams import Streams
 from lcsim.support import SupportQueue
 
+PERSONAL_DRAWS = 12  # pre-drawn personal setback times per student (more are redrawn)
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
 ASSUMED_CONNECTED_PREVENT = 0.9  # ... and lowers conversion of setbacks into episodes
@@ -104,6 +106,15 @@ class Model:
         sc, st = self.scenario, self.structure
         pop = sc.population
         shares = np.cumsum([g.share for g in pop.subgroups])
+        n = pop.cohorts * pop.class_size
+        # Pre-drawn per-student uniforms and times, indexed by student id (compact, CRN-safe).
+        # Year ends: [research, background exits..., progression draws...]; exams: one each.
+        self.year_ends = pop.follow_up_years
+        self.exam_draws = pop.follow_up_years * (sc.calendar.exam_blocks_per_year + 1)
+        self.career_u = np.empty((n, 1 + 2 * self.year_ends), dtype=np.float32)
+        self.exam_u = np.empty((n, self.exam_draws), dtype=np.float32)
+        self.personal_t = np.empty((n, PERSONAL_DRAWS), dtype=np.float32)
+        self.phases = np.empty((n, 3), dtype=np.float64)  # coach, advisor, session schedules
         for c in range(pop.cohorts):
             for i in range(pop.class_size):
                 sid = c * pop.class_size + i
@@ -117,17 +128,17 @@ class Model:
                                       if sub else 0.0)
                 s.community = i % st.community_count
                 s.coach = (sid // sc.coaching.students_per_coach) if sc.coaching else -1
-                s.phases = (e[1] * self._interval(st.coach_meetings),
-                            e[2] * self._interval(st.advisor_meetings),
-                            e[3] * min(st.session_interval, self.teaching))
+                self.phases[sid] = (e[1] * self._interval(st.coach_meetings),
+                                    e[2] * self._interval(st.advisor_meetings),
+                                    e[3] * min(st.session_interval, self.teaching))
                 meetings = int(round(st.connected_meetings))
                 s.connected = self._binomial_at_least(e[4], meetings, ASSUMED_ATTENDANCE, 2)
-                career = self.streams.student("career", sid).random(16)
+                career = self.streams.student("career", sid).random(1 + 2 * self.year_ends)
                 s.research = bool(career[0] < sc.calendar.research_year_prob)
-                s.career_u = career[1:]
-                s.personal = self.streams.student("personal", sid)
-                s.academic = self.streams.student("academic", sid)
-                s.next_personal = s.entry + exp_time(s.personal.random(), self._personal_rate())
+                self.career_u[sid] = career
+                self.exam_u[sid] = self.streams.student("academic", sid).random(self.exam_draws)
+                self.personal_t[sid] = self._personal_times(sid, PERSONAL_DRAWS)
+                s.next_personal = s.entry + float(self.personal_t[sid, 0])
                 self.students.append(s)
         self.env.process(self._cohorts())
 
@@ -142,8 +153,24 @@ class Model:
     def _interval(self, per_year: float) -> float:
         return self.teaching / per_year if per_year > 0 else math.inf
 
-    def _personal_rate(self) -> float:
-        return self.scenario.setbacks.personal_per_year / YEAR
+    def _personal_times(self, sid: int, count: int) -> np.ndarray:
+        """Days from entry of a student's first `count` personal setbacks (Poisson process)."""
+        rate = self.scenario.setbacks.personal_per_year / YEAR
+        if rate <= 0:
+            return np.full(count, np.inf, dtype=np.float32)
+        gaps = self.streams.student("personal", sid).standard_exponential(count)
+        return (np.cumsum(gaps) / rate).astype(np.float32)
+
+    def _next_personal(self, s: Student) -> None:
+        s.n_personal += 1
+        k = s.n_personal
+        t = (self.personal_t[s.id, k] if k < PERSONAL_DRAWS
+             else self._personal_times(s.id, 4 * k)[k])  # rare overflow: redraw the same stream
+        s.next_personal = s.entry + float(t)
+
+    def _uniforms(self, purpose: str, s: Student, index: int) -> np.ndarray:
+        """The fixed block of uniforms for one setback of one student."""
+        return self.streams.student_event(purpose, s.id, index).random(DRAWS_PER_SETBACK)
 
     @staticmethod
     def _binomial_at_least(u: float, n: int, p: float, k: int) -> bool:
@@ -154,8 +181,16 @@ class Model:
     # -- running ----------------------------------------------------------------------------
     def run(self) -> RunResult:
         """Run to the end of the last cohort's follow-up and return the tables."""
-        self.env.run(until=self.horizon + 1.0)
-        return self._result()
+        # The model makes many long-lived objects and frees them together at the end, so the
+        # cyclic collector's full passes would cost time super-linear in school size.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.horizon + 1.0)
+            return self._result()
+        finally:
+            if enabled:
+                gc.enable()
 
     # -- student state as functions of time --------------------------------------------------
     def in_clerkship(self, s: Student) -> bool:
@@ -184,22 +219,22 @@ class Model:
 
     # -- setbacks ---------------------------------------------------------------------------
     def personal_setback(self, s: Student) -> None:
-        u = s.personal.random(DRAWS_PER_SETBACK)
-        self._setback(s, True, u)
-        s.next_personal += exp_time(s.personal.random(), self._personal_rate())
+        self._setback(s, True, self._uniforms("personal-setback", s, s.n_personal))
+        self._next_personal(s)
 
     def skip_personal(self, s: Student) -> None:
-        s.personal.random(DRAWS_PER_SETBACK)
-        s.next_personal += exp_time(s.personal.random(), self._personal_rate())
+        self._next_personal(s)
 
     def exam_setback(self, s: Student, licensing: bool) -> None:
         sb = self.scenario.setbacks
-        u = s.academic.random(DRAWS_PER_SETBACK + 1)
+        k = s.n_exams
+        s.n_exams += 1
+        u = float(self.exam_u[s.id, k]) if k < self.exam_draws else 1.0  # (never in follow-up)
         p = sb.licensing_exam_prob if licensing else sb.academic_prob_per_exam
         if s.fails:
             p = min(1.0, p * self.scenario.episodes.probation_multiplier)
-        if u[0] < p:
-            self._setback(s, False, u[1:])
+        if u < p:
+            self._setback(s, False, self._uniforms("academic-setback", s, k))
 
     def _setback(self, s: Student, personal: bool, u: np.ndarray) -> None:
         sb, st, now = self.scenario.setbacks, self.structure, self.env.now
@@ -224,7 +259,7 @@ class Model:
             return
         ep = Episode(len(self.episodes), s, episode_kind(personal, u[1], b), severity(u[2]), now)
         self.episodes.append(ep)
-        s.active.append(ep)
+        s.active = (*s.active, ep)
         s.n_episodes += 1
         ep.process = self.env.process(episode_life(self, ep, u))
 
@@ -240,6 +275,7 @@ class Model:
         """Earliest detection time and channel: each channel draws its own time (a race)."""
         sc, st, t0 = self.scenario, self.structure, ep.onset
         rel, teach = t0 - s.entry, self.teaching
+        phases = self.phases[s.id].tolist()
         b = self.belonging(s, t0)
         sr = sc.self_referral
         rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
@@ -254,10 +290,10 @@ class Model:
             times["mentor"] = t if rel + t < s.year_start - s.entry + YEAR else math.inf
         if st.coach_meetings > 0:
             n = geometric_trials(u[8], st.coach_detect)
-            times["coach"] = nth_after(rel, n, s.phases[0], teach / st.coach_meetings, teach) - rel
+            times["coach"] = nth_after(rel, n, phases[0], teach / st.coach_meetings, teach) - rel
         if st.session_detect > 0 and (st.sessions_in_clerkships or not clerk):
             n = geometric_trials(u[9], st.session_detect)
-            t = nth_after(rel, n, s.phases[2], st.session_interval, teach) - rel
+            t = nth_after(rel, n, phases[2], st.session_interval, teach) - rel
             if not st.sessions_in_clerkships:
                 first_clerk = min(self.clerkship, default=5)
                 if t0 + t >= s.year_start + (first_clerk - max(s.year, 1)) * YEAR:
@@ -266,7 +302,7 @@ class Model:
         if st.advisor_meetings > 0:
             n = geometric_trials(u[10], st.advisor_detect)
             gap = teach / st.advisor_meetings
-            times["advisor"] = nth_after(rel, n, s.phases[1], gap, teach) - rel
+            times["advisor"] = nth_after(rel, n, phases[1], gap, teach) - rel
         if ep.kind == ACADEMIC:
             inst = sc.institution
             n = geometric_trials(u[11], inst.grades_detect_prob)
@@ -310,9 +346,10 @@ class Model:
     def leave_of_absence(self, ep: Episode) -> None:
         s = ep.student
         self.close(ep, "loa")
-        for other in list(s.active):
+        for other in s.active:
+            process = other.process
             self.close(other, "loa")
-            other.process.interrupt("loa")
+            process.interrupt("loa")
         if s.process is not None and s.process.is_alive:
             s.process.interrupt("loa")
 
@@ -324,19 +361,20 @@ class Model:
         ep.ended_at = self.env.now
         if outcome in RESOLVING:
             ep.resolved_at = self.env.now
-        if ep in ep.student.active:
-            ep.student.active.remove(ep)
+        ep.process = None  # let the finished process and its frame be freed
+        ep.student.active = tuple(x for x in ep.student.active if x is not ep)
 
     # -- progression and exits ---------------------------------------------------------------
     def year_end(self, s: Student, research: bool) -> None:
         sc = self.scenario
-        u = s.academic.random()
+        years_in = min(self.year_ends - 1, round((self.env.now - s.entry) / YEAR) - 1)
+        background = self.career_u[s.id, 1 + years_in]
+        u = self.career_u[s.id, 1 + self.year_ends + years_in]
         s.year_start += YEAR
-        years_in = min(len(s.career_u) - 1, round((self.env.now - s.entry) / YEAR) - 1)
         ident = self.identity(s, self.env.now)
         bg = sc.episodes.background_withdraw_per_year * s.risk
         bg *= math.exp(-ASSUMED_IDENTITY_HAZARD * (ident - 0.6))
-        if s.career_u[years_in] < bg:
+        if background < bg:
             return self.finish(s, WITHDRAWN)
         if research:
             s.year = 4
@@ -368,9 +406,10 @@ class Model:
         s.exit_time = self.env.now
         cause = {GRADUATED: "graduated", DISMISSED: "dismissed", WITHDRAWN: "exit",
                  ENROLLED: "censored"}[status]
-        for ep in list(s.active):
+        for ep in s.active:
+            process = ep.process
             self.close(ep, cause)
-            ep.process.interrupt(cause)
+            process.interrupt(cause)
         active = self.env.active_process
         if s.process is not None and s.process.is_alive and s.process is not active:
             s.process.interrupt("exit")

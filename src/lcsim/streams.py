@@ -14,7 +14,8 @@ import zlib
 import numpy as np
 
 # Purposes with a stream per student. Adding a purpose never changes the others.
-STUDENT_PURPOSES = ("entry", "personal", "academic", "career")
+STUDENT_PURPOSES = ("entry", "personal", "academic", "career", "personal-setback",
+                    "academic-setback")
 
 
 def purpose_key(purpose: str) -> int:
@@ -43,6 +44,12 @@ class Streams:
         """The generator for one purpose of one student."""
         return np.random.Generator(
             np.random.PCG64(self._child(purpose_key(purpose), int(student_id)))
+        )
+
+    def student_event(self, purpose: str, student_id: int, index: int) -> np.random.Generator:
+        """The generator for the `index`-th event of one purpose of one student."""
+        return np.random.Generator(
+            np.random.PCG64(self._child(purpose_key(purpose), int(student_id), int(index)))
         )
 
 
