@@ -57,11 +57,11 @@ from lcsim.support import SupportQueue
 PERSONAL_DRAWS = 12  # pre-drawn personal setback times per student (more are redrawn)
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
-ASSUMED_CONNECTED_PREVENT = 0.9  # ... and lowers conversion of setbacks into episodes
+ASSUMED_CONNECTED_PREVENT = 0.95  # ... and lowers conversion of setbacks into episodes
 ASSUMED_MENTOR_PREVENT = 0.9  # an active near-peer mentor lowers conversion
-ASSUMED_BELONGING_PREVENT = 1.5  # log-odds-like slope of conversion on belonging
+ASSUMED_BELONGING_PREVENT = 1.0  # log-odds-like slope of conversion on belonging
 ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
-ASSUMED_IDENTITY_HAZARD = 3.0  # slope of the leaving hazard on professional identity
+ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
 ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
 ASSUMED_ADVISOR_MEETING_HOURS = 0.5
 STUDENT_COLUMNS = (
@@ -199,14 +199,15 @@ class Model:
     def peer_ties(self, s: Student, t: float) -> float:
         return self.structure.ties_at(t - s.entry, self.structure.peer_rate_pre)
 
-    def mentored(self, s: Student) -> bool:
-        return s.year in self.structure.mentee_years
+    def mentored(self, s: Student, year: int | None = None) -> bool:
+        """Whether the student has a near-peer mentor in `year` (default: their current year)."""
+        return (s.year if year is None else year) in self.structure.mentee_years
 
-    def belonging(self, s: Student, t: float) -> float:
+    def belonging(self, s: Student, t: float, year: int | None = None) -> float:
         ties = self.peer_ties(s, t)
         b = ASSUMED_BELONGING_BASE + s.belonging_offset
         b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
-        b += 0.05 * self.mentored(s) + 0.05 * s.connected
+        b += 0.05 * self.mentored(s, year) + 0.05 * s.connected
         return min(1.0, max(0.0, b))
 
     def identity(self, s: Student, t: float) -> float:
@@ -423,7 +424,7 @@ class Model:
             rows.append((
                 s.id, s.cohort, s.subgroup, s.community, s.coach, s.entry, s.status,
                 s.exit_time, grad, (grad - s.entry) / YEAR if grad is not None else math.nan,
-                s.loa_count, s.fails, s.n_episodes, self.belonging(s, t2),
+                s.loa_count, s.fails, s.n_episodes, self.belonging(s, t2, year=2),
                 self.peer_ties(s, t2), self.identity(s, t2), self.clinical_skills(s, t2),
                 bool(s.connected),
             ))

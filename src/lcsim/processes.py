@@ -34,7 +34,7 @@ def student_life(m: Model, s: Student):
         research = s.year == 0  # a research year: no exams, no progression check
         exams = [] if research else [ys + exam_gap * (k + 1) for k in range(cal.exam_blocks_per_year)]
         if not research and s.year == cal.licensing_exam_year:
-            exams.append(ys + m.teaching + 1.0)
+            exams.append(ys + min(m.teaching + 1.0, YEAR - 1.0))  # before the year ends
         year_end = ys + YEAR
         try:
             while True:
@@ -42,18 +42,21 @@ def student_life(m: Model, s: Student):
                 t = min(t_exam, s.next_personal, year_end, s.end)
                 if t > env.now:
                     yield env.timeout(t - env.now)
+                if t == year_end:  # a year ending on the last day of follow-up still counts
+                    break
                 if t >= s.end:
                     m.finish(s, ENROLLED)
                     return
                 if t == s.next_personal:
                     m.personal_setback(s)
-                elif t == t_exam:
+                else:
                     exams.pop(0)
                     licensing = not exams and s.year == cal.licensing_exam_year
                     m.exam_setback(s, licensing)
-                else:
-                    break
             m.year_end(s, research)
+            if s.status == ENROLLED and env.now >= s.end:
+                m.finish(s, ENROLLED)
+                return
         except simpy.Interrupt:
             # A leave of absence: this academic year starts again one year later.
             s.loa_count += 1

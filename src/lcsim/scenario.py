@@ -29,8 +29,8 @@ class Subgroup(Part):
     share: Share = Field(description="fraction of each entering class")
     risk_multiplier: float = Field(
         1.0, ge=0.0, le=10.0,
-        description="multiplies the chance a setback becomes a difficulty episode and the "
-        "withdrawal hazard")
+        description="multiplies the chance a setback becomes a difficulty episode, the hazard "
+        "of leaving during an episode and the background withdrawal chance")
     belonging_offset: float = Field(
         0.0, ge=-0.5, le=0.5, description="shift of initial and long-run belonging (0-1 scale)")
 
@@ -111,7 +111,9 @@ class Episodes(Part):
     recovery_days: float = Field(
         120.0, gt=0.0, le=3650.0, description="mean time to spontaneous recovery")
     withdraw_hazard_per_year: float = Field(
-        0.03, ge=0.0, le=10.0, description="withdrawal hazard at onset, per year")
+        0.03, ge=0.0, le=10.0,
+        description="hazard of leaving (a leave of absence or a withdrawal, see "
+        "leave_instead_prob) at onset, per year")
     hazard_growth_per_month: float = Field(
         0.9, ge=0.0, le=20.0, description="relative growth of that hazard per month unhelped")
     fail_if_unresolved: Prob = Field(
@@ -134,7 +136,8 @@ class SelfReferral(Part):
 
     rate_per_year: float = Field(
         1.0, ge=0.0, le=50.0,
-        description="help-seeking rate at belonging 0.5 (Dyrbye 2015: 34% in 12 months)")
+        description="help-seeking rate per year at belonging 0.5 (calibrated assumption; "
+        "Dyrbye 2015 reports 34% help-seeking in 12 months among students with burnout)")
     belonging_effect: float = Field(
         2.0, ge=0.0, le=10.0, description="log-rate change per unit of belonging")
 
@@ -169,7 +172,8 @@ class Support(Part):
         description="mean delay from being noticed by someone else to a referral")
     resolve_prob: Prob = Field(0.75, description="chance an intervention resolves the episode")
     loa_prob: Prob = Field(
-        0.40, description="chance a severe episode's intervention ends in a leave of absence")
+        0.40, description="chance a severe episode's intervention ends in a leave of absence "
+        "(a third of it for moderate episodes)")
 
 
 class Community(Part):
@@ -190,7 +194,8 @@ class SmallGroups(Part):
     """Small-group curriculum delivered within the community."""
 
     size: int = Field(8, ge=2, le=100, description="students per group")
-    sessions_per_month: float = Field(4.0, ge=0.0, le=30.0)
+    sessions_per_month: float = Field(
+        4.0, ge=0.0, le=30.0, description="small-group sessions a month in teaching time")
     facilitator_notice_prob: Prob = Field(
         0.10, description="chance a session's facilitator notices an episode")
     facilitator_is_coach: bool = Field(
@@ -202,18 +207,27 @@ class SmallGroups(Part):
 class Coaching(Part):
     """Faculty coaches with one-to-one meetings."""
 
-    students_per_coach: int = Field(20, ge=1, le=500)
-    meetings_per_year: float = Field(3.0, ge=0.0, le=52.0)
+    students_per_coach: int = Field(
+        20, ge=1, le=500, description="students per coach across all four classes")
+    meetings_per_year: float = Field(
+        3.0, ge=0.0, le=52.0, description="scheduled one-to-one meetings a year")
     notice_prob: Prob = Field(0.6, description="chance a meeting uncovers an ongoing episode")
     protected_hours_per_week: float = Field(
         6.0, ge=0.0, le=40.0, description="each coach's protected time (meetings and cases)")
-    meeting_hours: float = Field(0.75, gt=0.0, le=8.0)
+    meeting_hours: float = Field(0.75, gt=0.0, le=8.0, description="faculty hours a meeting")
 
 
 class PeerMentoring(Part):
     """Near-peer mentors from a senior class."""
 
-    mentees_per_mentor: int = Field(4, ge=1, le=50)
+    @model_validator(mode="after")
+    def _check(self) -> PeerMentoring:
+        if any(y < 1 or y >= self.mentor_year for y in self.mentee_years):
+            raise ValueError("mentee_years must be class years below mentor_year")
+        return self
+
+    mentees_per_mentor: int = Field(
+        4, ge=1, le=50, description="mentees per mentor; above 4, each gets less contact")
     mentor_year: int = Field(2, ge=2, le=4, description="class year of the mentors")
     mentee_years: tuple[int, ...] = Field((1,), description="class years that get a mentor")
     contacts_per_month: float = Field(2.0, ge=0.0, le=30.0, description="at 4 mentees/mentor")
@@ -225,7 +239,7 @@ class PeerMentoring(Part):
 class Space(Part):
     """An assigned room per community."""
 
-    assigned: bool = True
+    assigned: bool = Field(True, description="the community has its own room")
     contact_multiplier: float = Field(
         1.4, ge=1.0, le=5.0, description="informal peer contact multiplier with a room")
 
@@ -233,7 +247,9 @@ class Space(Part):
 class Leadership(Part):
     """LC leadership: mandatory training and a group that meets to discuss cases."""
 
-    training: bool = Field(False, description="mandatory training for coaches and facilitators")
+    training: bool = Field(
+        False, description="mandatory training: coaches, facilitators and advisors notice more "
+        "and interventions resolve more often")
     meeting_every_weeks: int | None = Field(
         None, ge=1, le=52, description="leadership group meets every N weeks; cases referred")
 
@@ -248,7 +264,8 @@ class Inclusion(Part):
 class Scenario(Part):
     """One school: population, calendar, behaviour and its community structure."""
 
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$",
+                      description="scenario label used in tables, reports and file names")
     description: str = Field("", max_length=4000, description="free text; never affects results")
     population: Population = Population()
     calendar: Calendar = Calendar()
