@@ -292,7 +292,8 @@ class Model:
         if st.coach_meetings > 0:
             n = geometric_trials(u[8], st.coach_detect)
             times["coach"] = nth_after(rel, n, phases[0], teach / st.coach_meetings, teach) - rel
-        if st.session_detect > 0 and (st.sessions_in_clerkships or not clerk):
+        sessions_now = st.sessions_in_clerkships or not clerk
+        if st.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
             n = geometric_trials(u[9], st.session_detect)
             t = nth_after(rel, n, phases[2], st.session_interval, teach) - rel
             if not st.sessions_in_clerkships:
