@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 YEAR = 365.0
+EPS = 1e-9  # days: times closer than this count as the same instant
 
 
 def to_teaching(days: float, teaching: float) -> float:
@@ -31,8 +32,11 @@ def nth_after(days: float, n: int, phase: float, interval: float, teaching: floa
     """
     if n <= 0 or not math.isfinite(interval) or not math.isfinite(n):
         return math.inf
-    tau = to_teaching(days, teaching)
-    k = max(0, math.floor((tau - phase) / interval) + 1)
+    k = max(0, math.floor((to_teaching(days, teaching) - phase) / interval))
+    # Decide "strictly after" in days, with a tolerance for rounding: a contact exactly at
+    # `days` is not after it, and one at the next year's start is after a day in the break.
+    while from_teaching(phase + k * interval, teaching) <= days + EPS:
+        k += 1
     return from_teaching(phase + (k + n - 1) * interval, teaching)
 
 

@@ -1,0 +1,215 @@
+"""Tests for lcsim.schedule: teaching-time arithmetic and inverse-CDF waiting times.
+
+Distribution checks draw 20,000 fixed-seed uniforms and allow 4 standard errors (computed from
+the theoretical variance), so a wrong formula (e.g. an off-by-one in the trial count, a rate
+used as a mean) fails by many SEs while sampling noise passes with probability > 0.9999.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy import integrate
+
+from lcsim.schedule import (
+    YEAR,
+    exp_time,
+    from_teaching,
+    geometric_trials,
+    nth_after,
+    rising_hazard_time,
+    to_teaching,
+)
+
+N = 20_000
+TEACHING = YEAR - 7 * 6  # the default calendar: 6 break weeks
+teaching_len = st.floats(min_value=200.0, max_value=YEAR)
+
+
+def uniforms(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random(N)
+
+
+def in_break(days: float, teaching: float) -> bool:
+    return days - math.floor(days / YEAR) * YEAR >= teaching
+
+
+def strictly_in_break(days: float, teaching: float) -> bool:
+    """Inside a break, not on its edges (a break collapses to one teaching instant, which
+    rounding may place at either edge)."""
+    return teaching + 1e-6 < days - math.floor(days / YEAR) * YEAR < YEAR - 1e-6
+
+
+# -- teaching time ------------------------------------------------------------------------------
+
+
+@given(tau=st.floats(min_value=0.0, max_value=20 * YEAR), teaching=teaching_len)
+def test_to_teaching_inverts_from_teaching(tau: float, teaching: float) -> None:
+    days = from_teaching(tau, teaching)
+    assert not strictly_in_break(days, teaching)
+    assert to_teaching(days, teaching) == pytest.approx(tau, abs=1e-7)
+
+
+@given(days=st.floats(min_value=0.0, max_value=20 * YEAR), teaching=teaching_len)
+def test_from_teaching_inverts_to_teaching_outside_breaks(days: float, teaching: float) -> None:
+    back = from_teaching(to_teaching(days, teaching), teaching)
+    if in_break(days, teaching):  # a break collapses to one teaching instant
+        assert not strictly_in_break(back, teaching)
+        assert to_teaching(back, teaching) == pytest.approx(to_teaching(days, teaching))
+    else:
+        assert back == pytest.approx(days, abs=1e-7)
+
+
+def test_to_teaching_known_values() -> None:
+    assert to_teaching(0.0, 300.0) == 0.0
+    assert to_teaching(150.0, 300.0) == 150.0
+    assert to_teaching(330.0, 300.0) == 300.0  # in the break: the clock stops
+    assert to_teaching(YEAR + 10.0, 300.0) == 310.0
+    assert from_teaching(310.0, 300.0) == YEAR + 10.0
+
+
+# -- scheduled contacts ---------------------------------------------------------------------------
+
+
+def contacts(phase: float, interval: float, teaching: float, horizon: float) -> list[float]:
+    """Brute force: every contact day up to `horizon` (teaching times phase + k*interval)."""
+    out, k = [], 0
+    while True:
+        day = from_teaching(phase + k * interval, teaching)
+        if day > horizon:
+            return out
+        out.append(day)
+        k += 1
+
+
+def test_nth_after_skips_the_break() -> None:
+    # Teaching 300 days, a contact every 100 teaching days from day 50: 50, 150, 250, then the
+    # break (days 300-365) is skipped: the next is 50 teaching days into year 2, day 415.
+    assert nth_after(0.0, 1, 50.0, 100.0, 300.0) == 50.0
+    assert nth_after(0.0, 3, 50.0, 100.0, 300.0) == 250.0
+    assert nth_after(0.0, 4, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_after(260.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_after(320.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0  # asked during the break
+
+
+def test_nth_after_is_strictly_after() -> None:
+    assert nth_after(150.0, 1, 50.0, 100.0, 300.0) == 250.0  # not the contact at 150 itself
+    assert nth_after(149.9, 1, 50.0, 100.0, 300.0) == 150.0
+    assert nth_after(10.0, 1, 50.0, 100.0, 300.0) == 50.0  # before the first contact
+
+
+def test_nth_after_without_contacts_is_never() -> None:
+    assert nth_after(10.0, 0, 5.0, 30.0, 300.0) == math.inf
+    assert nth_after(10.0, 1, 5.0, math.inf, 300.0) == math.inf
+    assert nth_after(10.0, math.inf, 5.0, 30.0, 300.0) == math.inf  # type: ignore[arg-type]
+
+
+@settings(max_examples=1000)
+@given(
+    teaching=teaching_len,
+    interval=st.floats(min_value=3.0, max_value=200.0),
+    phase_u=st.floats(min_value=0.0, max_value=0.999),
+    day_u=st.floats(min_value=0.0, max_value=0.999),
+    year=st.integers(min_value=0, max_value=5),
+    n=st.integers(min_value=1, max_value=6),
+)
+def test_nth_after_matches_brute_force(teaching: float, interval: float, phase_u: float,
+                                       day_u: float, year: int, n: int) -> None:
+    """The n-th contact strictly after a teaching day equals the enumerated n-th contact."""
+    phase = phase_u * min(interval, teaching)
+    days = year * YEAR + day_u * teaching  # a teaching day (breaks: see the tests above)
+    got = nth_after(days, n, phase, interval, teaching)
+    horizon = days + 2 * YEAR + (n + 1) * interval * YEAR / teaching
+    every = contacts(phase, interval, teaching, horizon)
+    assume(all(abs(c - days) > 1e-6 for c in every))  # at a contact: tested below
+    later = [c for c in every if c > days]
+    assert got == pytest.approx(later[n - 1], abs=1e-6)
+    assert not strictly_in_break(got, teaching)
+
+
+@pytest.mark.parametrize("days", [0.0, 49.0, 50.0, 299.0, 320.0, YEAR + 150.0])
+@pytest.mark.parametrize("n", [2, 3, 7])
+def test_nth_after_is_the_first_after_the_previous(days: float, n: int) -> None:
+    """n-th after = first after the (n-1)-th (binary-exact numbers: no rounding involved)."""
+    prev = nth_after(days, n - 1, 50.0, 100.0, 300.0)
+    assert nth_after(days, n, 50.0, 100.0, 300.0) == nth_after(prev, 1, 50.0, 100.0, 300.0)
+
+
+def test_nth_after_at_a_contact_time_is_strictly_after() -> None:
+    teaching = YEAR - 7 * 4
+    gap = teaching / 5
+    for year in range(4):
+        for k in range(5):
+            at = year * YEAR + gap * (k + 1)  # how processes.student_life places exam blocks
+            assert nth_after(at, 1, gap, gap, teaching) > at + 1e-9
+
+
+def test_nth_after_from_a_break_keeps_a_contact_at_the_year_start() -> None:
+    # Contacts at teaching times 0, 100, 200, 300 (= day 365), 400 (= day 465), ...
+    assert nth_after(320.0, 1, 0.0, 100.0, 300.0) == YEAR
+
+
+# -- waiting times ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.6, 0.9])
+def test_geometric_trials_distribution(p: float) -> None:
+    n = np.array([geometric_trials(u, p) for u in uniforms(1)])
+    assert n.min() >= 1 and np.all(n == np.floor(n))
+    se = math.sqrt((1 - p) / p**2 / N)  # SD of a geometric count / sqrt(N)
+    assert abs(n.mean() - 1 / p) < 4 * se
+    p1 = (n == 1).mean()  # P(first trial succeeds) = p
+    assert abs(p1 - p) < 4 * math.sqrt(p * (1 - p) / N)
+
+
+def test_geometric_trials_edges() -> None:
+    assert geometric_trials(0.3, 0.0) == math.inf
+    assert geometric_trials(0.999, 1.0) == 1
+    assert geometric_trials(0.0, 0.5) == 1
+    # Monotone in u: a later uniform never needs fewer trials (what CRN pairing relies on).
+    us = np.linspace(0, 0.999, 200)
+    assert np.all(np.diff([geometric_trials(u, 0.2) for u in us]) >= 0)
+
+
+@pytest.mark.parametrize("rate", [0.01, 1.0, 7.5])
+def test_exp_time_distribution(rate: float) -> None:
+    t = np.array([exp_time(u, rate) for u in uniforms(2)])
+    assert t.min() >= 0
+    assert abs(t.mean() - 1 / rate) < 4 * (1 / rate) / math.sqrt(N)  # SD of Exp = mean
+    median = np.median(t)  # median = ln 2 / rate; SE of a median = 1/(2 f(m) sqrt(N))
+    assert abs(median - math.log(2) / rate) < 4 / (2 * rate * 0.5 * math.sqrt(N))
+
+
+def test_exp_time_known_values() -> None:
+    assert exp_time(1 - math.exp(-1), 2.0) == pytest.approx(0.5)
+    assert exp_time(0.5, 0.0) == math.inf
+    assert exp_time(0.0, 3.0) == 0.0
+
+
+@pytest.mark.parametrize(("a", "growth"), [(0.01, 0.03), (1e-4, 0.5), (0.2, 0.0), (0.05, 2.0)])
+@pytest.mark.parametrize("u", [0.01, 0.3, 0.632, 0.95, 0.9999])
+def test_rising_hazard_time_integrates_to_the_draw(a: float, growth: float, u: float) -> None:
+    """The cumulative hazard of a*(1 + growth*t) up to the returned time equals -log(1-u)."""
+    t = rising_hazard_time(u, a, growth)
+    area, _ = integrate.quad(lambda s: a * (1 + growth * s), 0.0, t)
+    assert area == pytest.approx(-math.log1p(-u), rel=1e-9)
+
+
+def test_rising_hazard_time_distribution() -> None:
+    """Empirical survival at a few times matches exp(-H(t)) (binomial SE, 4 SE)."""
+    a, g = 0.01, 0.05
+    t = np.array([rising_hazard_time(u, a, g) for u in uniforms(3)])
+    for x in (10.0, 40.0, 100.0):
+        surv = math.exp(-(a * x + a * g * x * x / 2))
+        assert abs((t > x).mean() - surv) < 4 * math.sqrt(surv * (1 - surv) / N)
+
+
+def test_rising_hazard_time_edges() -> None:
+    assert rising_hazard_time(0.5, 0.0, 1.0) == math.inf
+    assert rising_hazard_time(0.5, 0.1, 0.0) == pytest.approx(math.log(2) / 0.1)
+    # Growth only brings the time forward.
+    assert rising_hazard_time(0.5, 0.1, 0.5) < rising_hazard_time(0.5, 0.1, 0.0)
