@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
@@ -119,16 +119,18 @@ def test_nth_after_without_contacts_is_never() -> None:
 )
 def test_nth_after_matches_brute_force(teaching: float, interval: float, phase_u: float,
                                        day_u: float, year: int, n: int) -> None:
-    """The n-th contact strictly after a teaching day equals the enumerated n-th contact."""
+    """The n-th contact strictly after a day equals the enumerated n-th contact."""
     phase = phase_u * min(interval, teaching)
-    days = year * YEAR + day_u * teaching  # a teaching day (breaks: see the tests above)
+    days = year * YEAR + day_u * YEAR  # any day, in a break or not
     got = nth_after(days, n, phase, interval, teaching)
     horizon = days + 2 * YEAR + (n + 1) * interval * YEAR / teaching
-    every = contacts(phase, interval, teaching, horizon)
-    assume(all(abs(c - days) > 1e-6 for c in every))  # at a contact: tested below
-    later = [c for c in every if c > days]
+    later = [c for c in contacts(phase, interval, teaching, horizon) if c > days + 1e-9]
     assert got == pytest.approx(later[n - 1], abs=1e-6)
+    assert got > days
     assert not strictly_in_break(got, teaching)
+    if n > 1:  # n-th after = first after the (n-1)-th, even when asked at a contact time
+        prev = nth_after(days, n - 1, phase, interval, teaching)
+        assert got == pytest.approx(nth_after(prev, 1, phase, interval, teaching), abs=1e-6)
 
 
 @pytest.mark.parametrize("days", [0.0, 49.0, 50.0, 299.0, 320.0, YEAR + 150.0])

@@ -1,0 +1,386 @@
+"""Every structural knob moves the model in its documented direction.
+
+Three layers, cheapest first:
+1. `Structure.from_scenario` (and `support_capacity`): the exact translation of each knob into
+   a rate, probability or capacity, compared between a low and a high setting.
+2. The Model's state functions (belonging, ties, withdrawal hazard) for knobs that act on
+   individual students.
+3. Paired-seed simulations: replication r of the low and the high setting share their random
+   numbers, and the mean paired difference of the metric the knob acts through must have the
+   expected sign with its 95% t interval excluding zero. Eight pairs suffice because the
+   settings are far apart: in a probe every effect below was >= 3.6 paired SEs from zero
+   (t_7 critical value 2.36); the mildest one gets more pairs (MORE_REPS).
+A final test checks that every field of the structural sections is covered, so a new knob
+without a test (or a knob without an effect) is noticed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import FULL_LC, assert_direction, build_scenario
+from lcsim.agents import Episode
+from lcsim.community import Structure, support_capacity
+from lcsim.model import Model
+from lcsim.scenario import (
+    Advising,
+    Coaching,
+    Community,
+    Inclusion,
+    Leadership,
+    PeerMentoring,
+    Scenario,
+    SmallGroups,
+    Space,
+    Subgroup,
+    Support,
+)
+
+REPS = 8
+# The mildest effect (mentor year: ~14% in the mentor channel's rate) gets more pairs: with 16
+# the probe's paired difference was 3.4 SEs from zero, with 8 only ~2.
+MORE_REPS = {"peer_mentoring.mentor_year": 16}
+NO_LC: dict[str, Any] = {}
+# Few informal contacts: ties form slowly, so ties made at orientation last.
+SLOW_TIES = {**FULL_LC, "community": {**FULL_LC["community"], "peer_contacts_per_week": 0.5}}
+# Mentors as the only extra channel (no coach, no small group), met weekly: mentor year changes
+# the mentor detection rate by only ~14%, so the mentor channel must not be crowded out.
+ONLY_MENTORS = {"community": FULL_LC["community"],
+                "peer_mentoring": {**FULL_LC["peer_mentoring"], "contacts_per_month": 4.0}}
+# Fourth-year mentors, so that any earlier class year may have a mentor.
+SENIOR_MENTORS = {**FULL_LC, "peer_mentoring": {**FULL_LC["peer_mentoring"], "mentor_year": 4}}
+# One support faculty member with 3 protected hours: 2 concurrent cases, so people queue.
+TIGHT = {"support.faculty": 1, "support.protected_hours_per_week": 3.0}
+
+
+def subgroups(risk: float = 2.1, offset: float = -0.10) -> dict[str, Any]:
+    """The default subgroups with the URiM group's risk and belonging offset changed."""
+    return {"population.subgroups": [
+        {"name": "urim", "share": 0.17, "risk_multiplier": risk, "belonging_offset": offset},
+        {"name": "low_income", "share": 0.12, "risk_multiplier": 1.6, "belonging_offset": -0.05},
+    ]}
+
+
+# -- 1. the translation of knobs into model numbers ------------------------------------------------
+
+Getter = Callable[[Scenario], float]
+
+
+def s_(attr: str) -> Getter:
+    return lambda sc: float(getattr(Structure.from_scenario(sc), attr))
+
+
+def ties_after(days: float) -> Getter:
+    def get(sc: Scenario) -> float:
+        st = Structure.from_scenario(sc)
+        return st.ties_at(days, st.peer_rate_pre)
+    return get
+
+
+def mentor_detection_rate(sc: Scenario) -> float:
+    st = Structure.from_scenario(sc)
+    return st.mentor_rate * st.mentor_detect
+
+
+STRUCTURE_CASES = [
+    # (base, low, high, what, sign)
+    ("community.count", FULL_LC, {"community.count": 2}, {"community.count": 8},
+     s_("ties_rate_factor"), +1),  # smaller LCs: ties form faster ...
+    ("community.count", FULL_LC, {}, {"community.count": 40}, s_("ties_max"), -1),  # ... up to
+    ("community.count", FULL_LC, {"community.count": 2}, {"community.count": 8},
+     ties_after(90), +1),  # the few peers a tiny LC has
+    ("community.vertical", FULL_LC, {"community.vertical": False}, {}, s_("ties_max"), +1),
+    ("community.vertical", FULL_LC, {"community.vertical": False}, {},
+     s_("peer_rate_clerk"), +1),
+    ("community.peer_contacts_per_week", FULL_LC, {}, {"community.peer_contacts_per_week": 8},
+     s_("peer_rate_pre"), +1),
+    ("community.peer_contacts_per_week", FULL_LC, {}, {"community.peer_contacts_per_week": 8},
+     s_("peer_rate_clerk"), +1),
+    ("community.orientation_ties", FULL_LC, {}, {"community.orientation_ties": 5},
+     s_("ties_initial"), +1),
+    ("community.activities_before_exams", FULL_LC, {},
+     {"community.activities_before_exams": True}, s_("activities_before_exams"), +1),
+    ("small_groups.size", FULL_LC, {}, {"small_groups.size": 16}, s_("session_detect"), -1),
+    ("small_groups.sessions_per_month", FULL_LC, {}, {"small_groups.sessions_per_month": 8},
+     s_("session_interval"), -1),
+    ("small_groups.facilitator_notice_prob", FULL_LC, {},
+     {"small_groups.facilitator_notice_prob": 0.4}, s_("session_detect"), +1),
+    ("small_groups.facilitator_is_coach", FULL_LC, {},
+     {"small_groups.facilitator_is_coach": True}, s_("coach_detect"), -1),
+    ("small_groups.in_clerkships", FULL_LC, {}, {"small_groups.in_clerkships": True},
+     s_("sessions_in_clerkships"), +1),
+    ("coaching.students_per_coach", FULL_LC, {}, {"coaching.students_per_coach": 40},
+     support_capacity, -1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
+     s_("coach_meetings"), +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
+     s_("identity_target"), +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
+     s_("skills_target"), +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
+     support_capacity, -1),  # meetings use coaches' protected time
+    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9}, s_("coach_detect"), +1),
+    ("coaching.protected_hours_per_week", FULL_LC, {},
+     {"coaching.protected_hours_per_week": 12}, support_capacity, +1),
+    ("coaching.meeting_hours", FULL_LC, {}, {"coaching.meeting_hours": 2.0},
+     support_capacity, -1),
+    ("peer_mentoring.mentees_per_mentor", FULL_LC, {}, {"peer_mentoring.mentees_per_mentor": 8},
+     s_("mentor_rate"), -1),
+    ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
+     s_("mentor_rate"), -1),  # seniors have less time ...
+    ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
+     s_("mentor_detect"), +1),  # ... and more experience ...
+    ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
+     mentor_detection_rate, -1),  # ... and time wins
+    ("peer_mentoring.mentee_years", SENIOR_MENTORS, {}, {"peer_mentoring.mentee_years": [1, 2]},
+     lambda sc: len(Structure.from_scenario(sc).mentee_years), +1),
+    ("peer_mentoring.contacts_per_month", FULL_LC, {}, {"peer_mentoring.contacts_per_month": 6},
+     s_("mentor_rate"), +1),
+    ("peer_mentoring.notice_prob", FULL_LC, {}, {"peer_mentoring.notice_prob": 0.6},
+     s_("mentor_detect"), +1),
+    ("peer_mentoring.escalate_prob", FULL_LC, {}, {"peer_mentoring.escalate_prob": 1.0},
+     s_("mentor_detect"), +1),
+    ("peer_mentoring.trained", FULL_LC, {}, {"peer_mentoring.trained": True},
+     s_("mentor_detect"), +1),
+    ("space.assigned", FULL_LC, {"space.assigned": False}, {}, s_("peer_rate_pre"), +1),
+    ("space.contact_multiplier", FULL_LC, {}, {"space.contact_multiplier": 3.0},
+     s_("peer_rate_pre"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, s_("coach_detect"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True},
+     s_("session_detect"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True},
+     s_("advisor_detect"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, s_("resolve_prob"), +1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
+     s_("advisor_meetings"), +1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
+     s_("connected_meetings"), +1),  # without coaches the advisor is the faculty connection
+    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8}, s_("advisor_detect"), +1),
+    ("support.faculty", NO_LC, {}, {"support.faculty": 6}, support_capacity, +1),
+    ("support.protected_hours_per_week", NO_LC, {}, {"support.protected_hours_per_week": 12},
+     support_capacity, +1),
+    ("support.case_hours_per_week", NO_LC, {}, {"support.case_hours_per_week": 3.0},
+     support_capacity, -1),
+    ("support.resolve_prob", NO_LC, {}, {"support.resolve_prob": 0.95}, s_("resolve_prob"), +1),
+]
+
+
+@pytest.mark.parametrize(("knob", "base", "low", "high", "what", "sign"), [
+    pytest.param(*case, id=f"{case[0]}-{i}") for i, case in enumerate(STRUCTURE_CASES)])
+def test_structure_direction(knob: str, base: dict[str, Any], low: dict[str, Any],
+                             high: dict[str, Any], what: Getter, sign: int) -> None:
+    lo, hi = what(build_scenario(low, base=base)), what(build_scenario(high, base=base))
+    assert (hi - lo) * sign > 0, (knob, lo, hi)
+
+
+def test_leadership_meetings_cap_the_referral_delay() -> None:
+    """With a leadership group every N weeks a referral waits at most until its next meeting."""
+    plain = Model(build_scenario(base=FULL_LC), 1)
+    led = Model(build_scenario({"leadership.meeting_every_weeks": 2}, base=FULL_LC), 1)
+    for now in (0.5, 3.0, 13.9, 100.0):
+        plain.env.run(until=now)  # the delay depends on the time of the referral
+        led.env.run(until=now)
+        to_meeting = math.ceil(now / 14) * 14 - now
+        for u in (0.1, 0.5, 0.99):
+            d_plain, d_led = plain.referral_delay("coach", u), led.referral_delay("coach", u)
+            assert d_led == min(d_plain, to_meeting)
+    assert plain.referral_delay("coach", 0.99) > 14.0  # so the cap did bind above
+    assert led.referral_delay("self", 0.9) == 0.0  # a student who asks is not referred
+
+
+# -- 2. knobs acting on individual students ----------------------------------------------------------
+
+
+def first_of(model: Model, subgroup: str):
+    return next(s for s in model.students if s.subgroup == subgroup)
+
+
+def test_belonging_boost_raises_subgroup_belonging_only() -> None:
+    base, boosted = Model(build_scenario(), 3), Model(build_scenario(
+        {"inclusion.belonging_boost": 0.2}), 3)
+    for group, gain in (("urim", 0.2), ("low_income", 0.2), ("none", 0.0)):
+        a, b = first_of(base, group), first_of(boosted, group)
+        assert a.id == b.id  # same seed: same students in the same subgroups
+        for t in (a.entry, a.entry + 200, a.entry + 700):
+            assert boosted.belonging(b, t) - base.belonging(a, t) == pytest.approx(gain)
+
+
+def test_belonging_offset_shifts_that_subgroup() -> None:
+    low, high = (Model(build_scenario(subgroups(offset=off)), 3) for off in (-0.2, 0.2))
+    a, b = first_of(low, "urim"), first_of(high, "urim")
+    assert high.belonging(b, a.entry + 100) - low.belonging(a, a.entry + 100) == \
+        pytest.approx(0.4)
+    c, d = first_of(low, "none"), first_of(high, "none")
+    assert high.belonging(d, c.entry + 100) == low.belonging(c, c.entry + 100)
+
+
+def test_risk_multiplier_scales_the_withdrawal_hazard() -> None:
+    low, high = (Model(build_scenario(subgroups(risk=r)), 3) for r in (1.0, 3.0))
+    a, b = first_of(low, "urim"), first_of(high, "urim")
+    t = a.entry + 50
+    ratio = high.withdraw_rate(b, Episode(0, b, "wellbeing", 2, t), t) / low.withdraw_rate(
+        a, Episode(0, a, "wellbeing", 2, t), t)
+    assert ratio == pytest.approx(3.0)
+
+
+def test_orientation_ties_give_ties_and_belonging_at_entry() -> None:
+    plain = Model(build_scenario(base=SLOW_TIES), 3)
+    oriented = Model(build_scenario({"community.orientation_ties": 6}, base=SLOW_TIES), 3)
+    a, b = plain.students[0], oriented.students[0]
+    assert plain.peer_ties(a, a.entry) == 0.0 and oriented.peer_ties(b, b.entry) == 6.0
+    for t in (30.0, 365.0):
+        assert oriented.peer_ties(b, b.entry + t) > plain.peer_ties(a, a.entry + t)
+        assert oriented.belonging(b, b.entry + t) > plain.belonging(a, a.entry + t)
+
+
+def test_mentee_years_decide_who_is_mentored() -> None:
+    m = Model(build_scenario({"peer_mentoring.mentee_years": [2, 3]}, base=SENIOR_MENTORS), 3)
+    s = m.students[0]
+    got = {}
+    for year in (1, 2, 3, 4):
+        s.year = year
+        got[year] = m.mentored(s)
+    assert got == {1: False, 2: True, 3: True, 4: False}
+
+
+# -- 3. paired-seed simulations: the outcome each knob acts through ----------------------------------
+
+SIM_CASES = [
+    # (knob, base, low, high, metric, sign)
+    ("community.count", FULL_LC, {"community.count": 2}, {"community.count": 8},
+     "peer_ties_mean", +1),
+    ("community.count", FULL_LC, {}, {"community.count": 40}, "belonging_mean", -1),
+    ("community.vertical", FULL_LC, {"community.vertical": False}, {}, "peer_ties_mean", +1),
+    ("community.vertical", FULL_LC, {"community.vertical": False}, {}, "detected_by_peer", +1),
+    ("community.peer_contacts_per_week", FULL_LC, {},
+     {"community.peer_contacts_per_week": 8.0}, "detected_by_peer", +1),
+    ("community.peer_contacts_per_week", FULL_LC, {},
+     {"community.peer_contacts_per_week": 8.0}, "time_to_detection_median_days", -1),
+    ("community.orientation_ties", SLOW_TIES, {}, {"community.orientation_ties": 8},
+     "episodes_per_100", -1),
+    ("community.orientation_ties", SLOW_TIES, {}, {"community.orientation_ties": 8},
+     "belonging_mean", +1),
+    ("community.activities_before_exams", FULL_LC, {},
+     {"community.activities_before_exams": True}, "academic_episodes_per_100", -1),
+    ("small_groups.size", FULL_LC, {}, {"small_groups.size": 16}, "detected_by_facilitator", -1),
+    ("small_groups.sessions_per_month", FULL_LC, {"small_groups.sessions_per_month": 1.0}, {},
+     "detected_by_facilitator", +1),
+    ("small_groups.sessions_per_month", FULL_LC, {"small_groups.sessions_per_month": 1.0}, {},
+     "time_to_detection_median_days", -1),
+    ("small_groups.facilitator_notice_prob", FULL_LC, {},
+     {"small_groups.facilitator_notice_prob": 0.4}, "detected_by_facilitator", +1),
+    ("small_groups.facilitator_is_coach", FULL_LC, {},
+     {"small_groups.facilitator_is_coach": True}, "detected_by_coach", -1),
+    ("small_groups.in_clerkships", FULL_LC, {}, {"small_groups.in_clerkships": True},
+     "detected_by_facilitator", +1),
+    ("small_groups.hours_per_session", FULL_LC, {}, {"small_groups.hours_per_session": 6.0},
+     "faculty_load_ratio", +1),
+    ("small_groups", NO_LC | {"community": FULL_LC["community"]}, {},
+     {"small_groups": FULL_LC["small_groups"]}, "clinical_skills_mean", +1),
+    ("small_groups", NO_LC | {"community": FULL_LC["community"]}, {},
+     {"small_groups": FULL_LC["small_groups"]}, "identity_mean", +1),
+    ("coaching.students_per_coach", FULL_LC, {}, {"coaching.students_per_coach": 40},
+     "faculty_load_ratio", +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8.0},
+     "time_to_detection_median_days", -1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8.0},
+     "identity_mean", +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8.0},
+     "clinical_skills_mean", +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8.0},
+     "faculty_connected_share", +1),
+    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9}, "detected_by_coach", +1),
+    ("coaching.protected_hours_per_week", FULL_LC, {},
+     {"coaching.protected_hours_per_week": 12.0}, "faculty_load_ratio", -1),
+    ("coaching.meeting_hours", FULL_LC, {}, {"coaching.meeting_hours": 2.0},
+     "faculty_load_ratio", +1),
+    ("peer_mentoring.mentees_per_mentor", FULL_LC, {}, {"peer_mentoring.mentees_per_mentor": 12},
+     "detected_by_mentor", -1),
+    ("peer_mentoring.mentor_year", ONLY_MENTORS, {}, {"peer_mentoring.mentor_year": 4},
+     "detected_by_mentor", -1),
+    ("peer_mentoring.mentee_years", SENIOR_MENTORS, {},
+     {"peer_mentoring.mentee_years": [1, 2, 3]}, "detected_by_mentor", +1),
+    ("peer_mentoring.mentee_years", SENIOR_MENTORS, {}, {"peer_mentoring.mentee_years": [1, 2]},
+     "belonging_mean", +1),  # belonging at the end of year 2 includes a year-2 mentor
+    ("peer_mentoring.contacts_per_month", FULL_LC, {}, {"peer_mentoring.contacts_per_month": 8.0},
+     "detected_by_mentor", +1),
+    ("peer_mentoring.notice_prob", FULL_LC, {}, {"peer_mentoring.notice_prob": 0.6},
+     "detected_by_mentor", +1),
+    ("peer_mentoring.escalate_prob", FULL_LC, {}, {"peer_mentoring.escalate_prob": 1.0},
+     "detected_by_mentor", +1),
+    ("peer_mentoring.trained", FULL_LC, {}, {"peer_mentoring.trained": True},
+     "detected_by_mentor", +1),
+    ("peer_mentoring", {k: v for k, v in FULL_LC.items() if k != "peer_mentoring"}, {},
+     {"peer_mentoring": FULL_LC["peer_mentoring"]}, "identity_mean", +1),
+    ("space.assigned", FULL_LC, {"space.assigned": False}, {}, "detected_by_peer", +1),
+    ("space.contact_multiplier", FULL_LC, {}, {"space.contact_multiplier": 3.0},
+     "detected_by_peer", +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "detected_by_faculty", +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "resolved_share", +1),
+    ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
+     "mean_referral_delay_days", -1),
+    ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
+     "time_to_intervention_median_days", -1),
+    ("inclusion.belonging_boost", NO_LC, {}, {"inclusion.belonging_boost": 0.3},
+     "belonging_mean", +1),
+    ("inclusion.belonging_boost", NO_LC, {}, {"inclusion.belonging_boost": 0.3},
+     "urim_episodes_per_100", -1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
+     "detected_by_advisor", +1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
+     "time_to_detection_median_days", -1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
+     "faculty_connected_share", +1),
+    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8}, "detected_by_advisor", +1),
+    ("support.faculty", NO_LC, TIGHT, {**TIGHT, "support.faculty": 4},
+     "mean_queue_wait_days", -1),
+    ("support.protected_hours_per_week", NO_LC, TIGHT,
+     {**TIGHT, "support.protected_hours_per_week": 12.0}, "mean_queue_wait_days", -1),
+    ("subgroups.risk_multiplier", NO_LC, subgroups(risk=1.0), subgroups(risk=4.0),
+     "urim_episodes_per_100", +1),
+    ("subgroups.risk_multiplier", NO_LC, subgroups(risk=1.0), subgroups(risk=4.0),
+     "attrition_sub_urim", +1),
+    ("subgroups.belonging_offset", NO_LC, subgroups(offset=-0.2), subgroups(offset=0.2),
+     "belonging_mean", +1),
+    ("subgroups.belonging_offset", NO_LC, subgroups(offset=-0.2), subgroups(offset=0.2),
+     "urim_episodes_per_100", -1),
+]
+
+
+@pytest.mark.parametrize(("knob", "base", "low", "high", "metric", "sign"), [
+    pytest.param(*case, id=f"{case[0]}-{case[4]}") for case in SIM_CASES])
+def test_knob_direction_with_paired_seeds(replicate, knob: str, base: dict[str, Any],
+                                          low: dict[str, Any], high: dict[str, Any],
+                                          metric: str, sign: int) -> None:
+    reps = MORE_REPS.get(knob, REPS)
+    lo = replicate(build_scenario(low, base=base), reps)
+    hi = replicate(build_scenario(high, base=base), reps)
+    assert_direction(lo, hi, metric, sign)
+
+
+# -- coverage ------------------------------------------------------------------------------------
+
+SECTIONS = {
+    "community": Community, "small_groups": SmallGroups, "coaching": Coaching,
+    "peer_mentoring": PeerMentoring, "space": Space, "leadership": Leadership,
+    "inclusion": Inclusion, "advising": Advising, "support": Support, "subgroups": Subgroup,
+}
+NOT_STRUCTURAL = {
+    "subgroups.name", "subgroups.share",  # labels and composition, not a structure
+    "support.case_hours_per_week", "support.resolve_prob",  # covered in STRUCTURE_CASES
+    "support.intervention_days", "support.referral_delay_days", "support.loa_prob",
+}
+
+
+def test_every_structural_knob_has_a_direction_test() -> None:
+    fields = {f"{name}.{field}" for name, cls in SECTIONS.items() for field in cls.model_fields}
+    in_sims = {case[0] for case in SIM_CASES}
+    in_structure = {case[0] for case in STRUCTURE_CASES}
+    missing = fields - in_sims - NOT_STRUCTURAL
+    assert not missing, f"knobs without a paired-seed direction test: {sorted(missing)}"
+    unknown = (in_sims | in_structure) - fields - set(SECTIONS)
+    assert not unknown, f"tests name knobs that do not exist: {sorted(unknown)}"

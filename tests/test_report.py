@@ -1,0 +1,213 @@
+"""Tests for the committee report: self-contained HTML, headlines, cards, rebuild without runs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lcsim.experiment as experiment
+import lcsim.model as model
+from lcsim.cli import main
+from lcsim.loader import load_model
+from lcsim.report import changes, fmt_change, km_data, subgroup_rates, title
+from lcsim.scenario import Scenario
+
+SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _write(directory: Path, name: str, base: str) -> Path:
+    path = directory / f"{name}.yaml"
+    path.write_text(f"extends: {base}\nname: {name}\n"
+                    "population: {class_size: 60, cohorts: 2}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small comparison: baseline, an identical copy, and the coached LC (8 replications)."""
+    d = tmp_path_factory.mktemp("report")
+    ref = _write(d, "ref", str(SHIPPED / "baseline.yaml"))
+    same = _write(d, "same", ref.name)
+    lc = _write(d, "coached-lc", str(SHIPPED / "coached-lc.yaml"))
+    out = d / "cmp"
+    code = main(["compare", str(ref), str(same), str(lc), "-n", "8", "--workers", "1",
+                 "--out", str(out), "--json"])
+    assert code == 0
+    return out
+
+
+def _headline(text: str, scenario: str) -> str:
+    m = re.search(r"<div class='headline'><h3>" + re.escape(title(scenario))
+                  + r"</h3>(.*?)</div>", text, re.S)
+    assert m, f"no headline for {scenario}"
+    return re.sub(r"<[^>]+>", "", m.group(1))
+
+
+def test_report_is_self_contained(compared: Path) -> None:
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert "<script" not in text and "<link" not in text
+    srcs = re.findall(r"src=['\"]([^'\"]*)['\"]", text)
+    assert len(srcs) == 5  # forest, time to intervention, retention, channels, faculty load
+    for src in srcs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG)
+    figures = sorted(p.name for p in (compared / "figures").glob("*.png"))
+    assert figures == ["detection_channels.png", "faculty_load.png", "forest.png",
+                       "retention.png", "time_to_intervention.png"]
+
+
+def test_headline_per_proposal_states_the_stored_differences(compared: Path) -> None:
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    table = pd.read_csv(compared / "comparison.csv").set_index(["scenario", "metric"])
+    lc = _headline(text, "coached-lc")
+    g = table.loc[("coached-lc", "graduated_4yr")]
+    pts = [re.sub(r"^[+-]0\.0$", "0.0", f"{100 * g[c]:+.1f}").replace("-", "\u2212")
+           for c in ("diff", "diff_ci_low", "diff_ci_high")]
+    assert f"4-year graduation {pts[0]} points (95% CI {pts[1]} to {pts[2]}) vs Ref" in lc
+    t = table.loc[("coached-lc", "time_to_intervention_median_days")]
+    assert t["diff_ci_high"] < 0  # the coached LC helps much sooner (CI well below 0)
+    assert (f"median time to intervention {abs(t['diff']):.0f} days shorter "
+            f"(95% CI {abs(t['diff_ci_high']):.0f} to {abs(t['diff_ci_low']):.0f})") in lc
+    same = _headline(text, "same")
+    assert "4-year graduation no change" in same
+
+
+def test_cards_say_what_differs(compared: Path) -> None:
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    cards = re.split(r"<div class='card(?: ref)?'>", text)[1:]
+    assert len(cards) == 3
+    ref, same, lc = cards
+    assert "reference" in ref
+    assert "No setting differs from Ref" in same
+    assert "Coaching" in lc and "added:<br>students per coach 30<br>" in lc
+    assert "Leadership \u203a training" in lc  # coached-lc trains its leadership
+
+
+def test_changes_diff_the_resolved_scenarios() -> None:
+    base = load_model(SHIPPED / "baseline.yaml", Scenario)
+    houses = load_model(SHIPPED / "advisory-colleges.yaml", Scenario)
+    found = {c.label: c for c in changes(base, houses)}
+    adv = found["Advising \u203a meetings per year"]
+    assert (adv.value, adv.reference) == ("2", "1")
+    assert found["Community"].value.startswith("added:\ncount 4\nvertical yes\n")
+    assert found["Community"].reference == "none"
+    assert "name" not in " ".join(found) and "Description" not in found
+    assert changes(base, base.model_copy(update={"name": "other"})) == []
+
+
+@pytest.mark.parametrize(("metric", "d", "lo", "hi", "expected"), [
+    ("graduated_4yr", 0.012, 0.006, 0.018, "+1.2 points (95% CI +0.6 to +1.8)"),
+    ("attrition", -0.004, -0.009, 0.001,
+     "\u22120.4 points (95% CI \u22120.9 to +0.1)"),
+    ("time_to_intervention_median_days", -23.2, -30.1, -16.9,
+     "23 days shorter (95% CI 17 to 30)"),
+    ("time_to_intervention_median_days", -3.0, -5.0, 1.0,
+     "3.0 days shorter (95% CI 5.0 shorter to 1.0 longer)"),
+    ("time_to_intervention_median_days", 12.0, 4.0, 20.0, "12 days longer (95% CI 4 to 20)"),
+    ("graduated_4yr", 0.0, 0.0, 0.0, "no change (identical in every replication)"),
+])
+def test_change_in_plain_words(metric: str, d: float, lo: float, hi: float,
+                               expected: str) -> None:
+    assert fmt_change(metric, d, lo, hi) == expected
+
+
+def test_km_data_censors_as_the_metrics_do() -> None:
+    eps = pd.DataFrame({
+        "replication": [0, 0, 0, 0, 1, 1],
+        "onset": [0.0, 0.0, 100.0, 0.0, 0.0, 0.0],
+        "intervention_start": [10.0, np.nan, np.nan, np.nan, np.nan, 250.0],
+        # 2nd: recovered unhelped at day 5 (censored); 3rd: still open when replication 0
+        # ends (its last time is 300, so censored at 200 days); 5th: unhelped, ends at 1000.
+        "ended_at": [10.0, 5.0, np.nan, 300.0, 1000.0, 250.0],
+    })
+    s = km_data(eps, horizon=300).set_index("time")["survival"]
+    # Day 10: 5 at risk, 1 helped -> 4/5. Day 250: at risk are the ones censored at 300 and
+    # 1000 and the one helped at 250 -> 4/5 * 2/3. Counting the recovery as help would give
+    # 5/6 at day 5; censoring the open episode at the last time of *all* replications (1000)
+    # would leave 4 at risk at day 250 -> 3/5.
+    assert s[4] == 1.0 and s[9] == 1.0
+    assert s[10] == pytest.approx(0.8) and s[249] == pytest.approx(0.8)
+    assert s[250] == pytest.approx(8 / 15) and s[300] == pytest.approx(8 / 15)
+
+
+def test_subgroup_rates() -> None:
+    st = pd.DataFrame({
+        "replication": [0, 0, 0, 0, 1, 1],
+        "subgroup": ["urim", "urim", "none", "none", "urim", "none"],
+        "status": ["withdrawn", "graduated", "graduated", "dismissed", "graduated",
+                   "enrolled"],
+        "years_to_graduate": [np.nan, 4.0, 5.0, np.nan, 4.0, np.nan],
+        "loa_count": [1, 0, 0, 0, 2, 0],
+    })
+    r = subgroup_rates(st).set_index(["replication", "subgroup"])
+    assert r.loc[(0, "urim"), "attrition"] == 0.5 and r.loc[(0, "none"), "attrition"] == 0.5
+    assert r.loc[(0, "none"), "graduated_4yr"] == 0.0 and r.loc[(1, "urim"), "graduated_4yr"] == 1
+    assert r.loc[(1, "urim"), "leave_of_absence"] == 1.0 and r.loc[(0, "urim"), "students"] == 2
+
+
+def test_equity_table_is_in_the_report(compared: Path) -> None:
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    assert "URiM" in text and "Low income" in text and "Other students" in text
+    assert "Assumptions and limits" in text and "docs/model.md" in text
+    for name in ("ref", "same", "coached-lc"):
+        h = json.loads((compared / name / "manifest.json").read_text())
+        assert h["scenario_hash"][:12] in text
+
+
+def test_lcsim_report_rebuilds_without_running(
+        compared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    shutil.copytree(compared, out)
+    original = (out / "report.html").read_bytes()
+    (out / "report.html").unlink()
+    shutil.rmtree(out / "figures")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("lcsim report must not run the model")
+
+    monkeypatch.setattr(experiment, "run_batch", boom)
+    monkeypatch.setattr(model.Model, "run", boom)
+    assert main(["report", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out / "report.html")
+    # Same stored tables -> the same report, byte for byte (figures included).
+    assert (out / "report.html").read_bytes() == original
+    assert (out / "figures" / "forest.png").read_bytes() == (
+        compared / "figures" / "forest.png").read_bytes()
+
+
+def test_lcsim_report_hands_sweeps_to_sweep_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[Path] = []
+    fake = types.ModuleType("lcsim.sweep_report")
+
+    def write_report(directory: Path) -> Path:
+        calls.append(directory)
+        return directory / "report.html"
+
+    fake.write_report = write_report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "lcsim.sweep_report", fake)
+    (tmp_path / "sweep.json").write_text("{}")
+    (tmp_path / "compare.json").write_text("{}")  # sweep.json wins
+    assert main(["report", str(tmp_path)]) == 0
+    assert calls == [tmp_path] and isinstance(calls[0], Path)
+    assert capsys.readouterr().out.strip() == str(tmp_path / "report.html")
+
+
+def test_lcsim_report_refuses_other_directories(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no compare.json or sweep.json" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
