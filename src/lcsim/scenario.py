@@ -172,7 +172,7 @@ class Support(Part):
         description="mean delay from being noticed by someone else to a referral")
     resolve_prob: Prob = Field(0.75, description="chance an intervention resolves the episode")
     loa_prob: Prob = Field(
-        0.40, description="chance a severe episode's intervention ends in a leave of absence "
+        0.50, description="chance a severe episode's intervention ends in a leave of absence "
         "(a third of it for moderate episodes)")
 
 
@@ -289,4 +289,6 @@ class Scenario(Part):
             for part in ("small_groups", "space"):
                 if getattr(self, part) is not None:
                     raise ValueError(f"{part} needs a community section")
+        if self.small_groups and self.small_groups.facilitator_is_coach and not self.coaching:
+            raise ValueError("small_groups.facilitator_is_coach needs a coaching section")
         return self
