@@ -20,7 +20,7 @@ class Student:
         "id", "cohort", "entry", "end", "subgroup", "risk", "belonging_offset", "community",
         "coach", "connected", "research",
         "year", "year_start", "fails", "status", "exit_time", "loa_count", "graduated_at",
-        "strain", "strain_t", "active", "process", "next_personal",
+        "strain", "strain_t", "active", "leave_until", "next_personal",
         "n_personal", "n_exams", "n_episodes",
     )
 
@@ -31,7 +31,7 @@ class Student:
         self.loa_count, self.strain, self.strain_t = 0, 0.0, entry
         self.active: tuple[Episode, ...] = ()
         self.n_personal = self.n_exams = self.n_episodes = 0
-        self.process: Any = None
+        self.leave_until: float | None = None  # on leave of absence until this time
 
 
 class Episode:

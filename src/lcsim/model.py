@@ -11,6 +11,7 @@ no I/O: `run()` returns a `RunResult` of tidy DataFrames.
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -46,8 +47,9 @@ from lcsim.processes import (
     episode_kind,
     episode_life,
     mitigated_tail,
+    personal_setbacks,
+    school_calendar,
     severity,
-    student_life,
 )
 from lcsim.scenario import Scenario
 from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
@@ -97,6 +99,7 @@ class Model:
         self.students: list[Student] = []
         self.episodes: list[Episode] = []
         self.setbacks: list[tuple] | None = [] if record_setbacks else None
+        self.enrolled: dict[int, Student] = {}  # students in school, in order of entry
         self.case_hours = 0.0
         self.horizon = YEAR * (sc.population.cohorts - 1 + sc.population.follow_up_years)
         self._build()
@@ -140,15 +143,22 @@ class Model:
                 self.personal_t[sid] = self._personal_times(sid, PERSONAL_DRAWS)
                 s.next_personal = s.entry + float(self.personal_t[sid, 0])
                 self.students.append(s)
-        self.env.process(self._cohorts())
+        self.setback_heap = [(s.next_personal, s.id) for s in self.students
+                             if s.next_personal < s.end]
+        heapq.heapify(self.setback_heap)
+        self.env.process(school_calendar(self))
+        self.env.process(personal_setbacks(self))
 
-    def _cohorts(self):
+    def enrol_cohort(self, cohort: int) -> None:
+        """Cohort `cohort` enters: its students join the calendar."""
         n = self.scenario.population.class_size
-        for c in range(self.scenario.population.cohorts):
-            if c * YEAR > self.env.now:
-                yield self.env.timeout(c * YEAR - self.env.now)
-            for s in self.students[c * n:(c + 1) * n]:
-                s.process = self.env.process(student_life(self, s))
+        if cohort < self.scenario.population.cohorts:
+            for s in self.students[cohort * n:(cohort + 1) * n]:
+                self.enrolled[s.id] = s
+
+    def sits_exams(self, s: Student) -> bool:
+        """In school this year (not on leave, not in a research year)."""
+        return s.leave_until is None and s.year != RESEARCH_YEAR
 
     def _interval(self, per_year: float) -> float:
         return self.teaching / per_year if per_year > 0 else math.inf
@@ -346,14 +356,17 @@ class Model:
         self.finish(ep.student, WITHDRAWN)
 
     def leave_of_absence(self, ep: Episode) -> None:
+        """The student leaves until the next year start; the current year starts again then."""
         s = ep.student
         self.close(ep, "loa")
         for other in s.active:
             process = other.process
             self.close(other, "loa")
             process.interrupt("loa")
-        if s.process is not None and s.process.is_alive:
-            s.process.interrupt("loa")
+        if s.leave_until is None:
+            s.loa_count += 1
+            back = s.year_start + YEAR
+            s.leave_until = back if back > self.env.now else back + YEAR
 
     def close(self, ep: Episode, outcome: str) -> None:
         """End an episode (idempotent)."""
@@ -367,7 +380,22 @@ class Model:
         ep.student.active = tuple(x for x in ep.student.active if x is not ep)
 
     # -- progression and exits ---------------------------------------------------------------
-    def year_end(self, s: Student, research: bool) -> None:
+    def year_end(self, s: Student) -> None:
+        """End of an academic year: return from leave, or the progression check."""
+        if s.leave_until is not None:
+            if self.env.now >= s.leave_until:
+                s.leave_until = None
+                s.year_start = self.env.now
+            return self._censor_if_due(s)
+        research = s.year == RESEARCH_YEAR
+        self._progression(s, research)
+        self._censor_if_due(s)
+
+    def _censor_if_due(self, s: Student) -> None:
+        if s.status == ENROLLED and self.env.now >= s.end:
+            self.finish(s, ENROLLED)
+
+    def _progression(self, s: Student, research: bool) -> None:
         sc = self.scenario
         years_in = min(self.year_ends - 1, round((self.env.now - s.entry) / YEAR) - 1)
         background = self.career_u[s.id, 1 + years_in]
@@ -406,30 +434,47 @@ class Model:
             return
         s.status = status
         s.exit_time = self.env.now
+        self.enrolled.pop(s.id, None)
         cause = {GRADUATED: "graduated", DISMISSED: "dismissed", WITHDRAWN: "exit",
                  ENROLLED: "censored"}[status]
         for ep in s.active:
             process = ep.process
             self.close(ep, cause)
             process.interrupt(cause)
-        active = self.env.active_process
-        if s.process is not None and s.process.is_alive and s.process is not active:
-            s.process.interrupt("exit")
 
     # -- results ----------------------------------------------------------------------------
     def _result(self) -> RunResult:
-        rows = []
-        for s in self.students:
-            t2 = s.entry + 2 * YEAR
-            grad = s.graduated_at
-            rows.append((
-                s.id, s.cohort, s.subgroup, s.community, s.coach, s.entry, s.status,
-                s.exit_time, grad, (grad - s.entry) / YEAR if grad is not None else math.nan,
-                s.loa_count, s.fails, s.n_episodes, self.belonging(s, t2, year=2),
-                self.peer_ties(s, t2), self.identity(s, t2), self.clinical_skills(s, t2),
-                bool(s.connected),
-            ))
-        students = pd.DataFrame.from_records(rows, columns=list(STUDENT_COLUMNS))
+        studs, n = self.students, len(self.students)
+
+        def column(get, dtype) -> np.ndarray:  # one column at a time keeps the peak low
+            return np.fromiter((get(s) for s in studs), dtype=dtype, count=n)
+
+        def when(x: float | None) -> float:
+            return math.nan if x is None else x
+
+        entry = column(lambda s: s.entry, float)
+        graduated = column(lambda s: when(s.graduated_at), float)
+        students = pd.DataFrame({
+            "student": column(lambda s: s.id, np.int64),
+            "cohort": column(lambda s: s.cohort, np.int64),
+            "subgroup": [s.subgroup for s in studs],
+            "community": column(lambda s: s.community, np.int64),
+            "coach": column(lambda s: s.coach, np.int64),
+            "entry": entry,
+            "status": [s.status for s in studs],
+            "exit_time": column(lambda s: when(s.exit_time), float),
+            "graduated_at": graduated,
+            "years_to_graduate": (graduated - entry) / YEAR,
+            "loa_count": column(lambda s: s.loa_count, np.int64),
+            "fails": column(lambda s: s.fails, np.int64),
+            "episodes": column(lambda s: s.n_episodes, np.int64),
+            "belonging": column(lambda s: self.belonging(s, s.entry + 2 * YEAR, year=2), float),
+            "peer_ties": column(lambda s: self.peer_ties(s, s.entry + 2 * YEAR), float),
+            "identity": column(lambda s: self.identity(s, s.entry + 2 * YEAR), float),
+            "clinical_skills": column(
+                lambda s: self.clinical_skills(s, s.entry + 2 * YEAR), float),
+            "faculty_connected": column(lambda s: bool(s.connected), bool),
+        }, columns=list(STUDENT_COLUMNS))
         episodes = pd.DataFrame.from_records(
             [ep.row() for ep in self.episodes], columns=list(EPISODE_COLUMNS))
         for col in ("detected_at", "referred_at", "intervention_start", "resolved_at",

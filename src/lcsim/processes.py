@@ -1,19 +1,21 @@
-"""SimPy processes: a student's years in school and the life of each difficulty episode.
+"""SimPy processes: the school calendar, personal setbacks, and each difficulty episode.
 
-Time is in days. Each student's process walks through their academic years: personal setbacks
-(exogenous Poisson times) and exam blocks arrive in order; a setback may become a difficulty
-episode, which runs as its own process where detection channels, spontaneous recovery and the
-rising risk of leaving race each other; the year ends with a progression check.
+Time is in days. The calendar brings exam blocks (each may bring an academic setback) and year
+ends (progression checks); personal setbacks arrive at exogenous Poisson times. A setback may
+become a difficulty episode, which runs as its own process where detection channels,
+spontaneous recovery and the rising risk of leaving race each other; detected episodes queue
+for faculty time.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import TYPE_CHECKING
 
 import simpy
 
-from lcsim.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode, Student
+from lcsim.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode
 from lcsim.schedule import YEAR, exp_time, rising_hazard_time
 
 if TYPE_CHECKING:
@@ -24,51 +26,54 @@ SEVERITY_RECOVERY = (0.0, 0.7, 1.0, 1.6)
 SEVERITY_HAZARD = (0.0, 0.5, 1.0, 2.0)
 
 
-def student_life(m: Model, s: Student):
-    """A student's path from entry to graduation, exit or the end of follow-up."""
-    env, sc = m.env, m.scenario
-    cal = sc.calendar
-    exam_gap = m.teaching / cal.exam_blocks_per_year
-    while s.status == ENROLLED:
-        ys = s.year_start
-        research = s.year == 0  # a research year: no exams, no progression check
-        exams = [] if research else [ys + exam_gap * (k + 1) for k in range(cal.exam_blocks_per_year)]
-        if not research and s.year == cal.licensing_exam_year:
-            exams.append(ys + min(m.teaching + 1.0, YEAR - 1.0))  # before the year ends
-        year_end = ys + YEAR
-        try:
-            while True:
-                t_exam = exams[0] if exams else math.inf
-                t = min(t_exam, s.next_personal, year_end, s.end)
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                if t == year_end:  # a year ending on the last day of follow-up still counts
-                    break
-                if t >= s.end:
-                    m.finish(s, ENROLLED)
-                    return
-                if t == s.next_personal:
-                    m.personal_setback(s)
-                else:
-                    exams.pop(0)
-                    licensing = not exams and s.year == cal.licensing_exam_year
+def school_calendar(m: Model):
+    """The academic calendar of the whole school: entries, exam blocks and year ends.
+
+    Every student's year starts on a multiple of 365 days (entry, repeats, leaves and research
+    years all move a student by whole years), so one process serves every student: at each
+    exam block it asks each student sitting exams whether they had a setback, and at each year
+    end it runs their progression check. This costs a handful of events a year instead of
+    several per student.
+    """
+    env, cal = m.env, m.scenario.calendar
+    gap = m.teaching / cal.exam_blocks_per_year
+    licensing_day = min(m.teaching + 1.0, YEAR - 1.0)  # after the last block, before year end
+    for k in range(math.ceil(m.horizon / YEAR)):
+        ys = k * YEAR
+        m.enrol_cohort(k)
+        for day in [gap * (j + 1) for j in range(cal.exam_blocks_per_year)] + [licensing_day]:
+            if ys + day > env.now:
+                yield env.timeout(ys + day - env.now)
+            licensing = day == licensing_day
+            for s in list(m.enrolled.values()):
+                if m.sits_exams(s) and (not licensing or s.year == cal.licensing_exam_year):
                     m.exam_setback(s, licensing)
-            m.year_end(s, research)
-            if s.status == ENROLLED and env.now >= s.end:
-                m.finish(s, ENROLLED)
-                return
-        except simpy.Interrupt:
-            # A leave of absence: this academic year starts again one year later.
-            s.loa_count += 1
-            s.year_start = ys + YEAR
-            while s.next_personal < s.year_start:  # setbacks on leave do not happen
-                m.skip_personal(s)
-            wait = min(s.year_start, s.end) - env.now
-            if wait > 0:
-                yield env.timeout(wait)
-            if env.now >= s.end:
-                m.finish(s, ENROLLED)
-                return
+        yield env.timeout(ys + YEAR - env.now)
+        for s in list(m.enrolled.values()):
+            m.year_end(s)
+
+
+def personal_setbacks(m: Model):
+    """Every student's personal setbacks, from a heap of each student's next setback time.
+
+    One process and one heap entry per student (instead of a pending SimPy event each) keeps
+    memory near 2 KB per student at 10^5 students.
+    """
+    env, heap = m.env, m.setback_heap
+    while heap:
+        t, sid = heap[0]
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        heapq.heappop(heap)
+        s = m.students[sid]
+        if s.status != ENROLLED:
+            continue
+        if s.leave_until is None:
+            m.personal_setback(s)
+        else:
+            m.skip_personal(s)  # setbacks on leave do not happen
+        if s.next_personal < s.end:
+            heapq.heappush(heap, (s.next_personal, sid))
 
 
 def episode_life(m: Model, ep: Episode, u):

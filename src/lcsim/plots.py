@@ -1,0 +1,249 @@
+"""Figures of a comparison, drawn with seaborn/matplotlib from stored tables only.
+
+Every function takes tidy DataFrames (already read from a results directory) and returns a
+matplotlib `Figure` rendered by the Agg canvas, so nothing here touches pyplot's global
+figure state or the user's backend (safe in notebooks and on headless servers). `png()`
+turns a figure into PNG bytes; the report embeds them and also saves them as files.
+Scenario colours are fixed by their order (`palette`), so a scenario keeps its colour in
+every figure.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = [
+    "Panel",
+    "channels",
+    "forest",
+    "km_curves",
+    "palette",
+    "png",
+    "point_ranges",
+    "save_png",
+]
+
+REFERENCE_COLOR = "#6b6b6b"
+BETTER, WORSE, UNCLEAR = "#1b7837", "#b2182b", "#7f7f7f"
+WIDTH = 10.5  # inches; at DPI this fills the report's column
+DPI = 110
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One metric in a multi-panel figure: ``scale`` converts to the unit shown in ``unit``."""
+
+    metric: str
+    title: str
+    unit: str
+    scale: float = 1.0
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        yield
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def palette(order: Sequence[str]) -> dict[str, tuple[float, ...] | str]:
+    """Colour per scenario: grey for the reference (first), colour-blind-safe hues for the rest."""
+    hues = sns.color_palette("colorblind", max(len(order) - 1, 1))
+    colours: dict[str, tuple[float, ...] | str] = {order[0]: REFERENCE_COLOR} if order else {}
+    for name, hue in zip(order[1:], hues, strict=False):
+        colours[name] = tuple(hue)
+    return colours
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (deterministic: no timestamp metadata)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save_png(fig: Figure, path: str | Path) -> bytes:
+    """Write the figure as a PNG file and return its bytes."""
+    data = png(fig)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(data)
+    return data
+
+
+def _verdict_colour(diff: float, low: float, high: float, higher_is_better: object) -> str:
+    """Green if the CI excludes 0 on the better side, red on the worse side, else grey."""
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return UNCLEAR
+    if higher_is_better is None or (isinstance(higher_is_better, float)
+                                    and np.isnan(higher_is_better)):
+        return UNCLEAR
+    better = diff > 0 if bool(higher_is_better) else diff < 0
+    return BETTER if better else WORSE
+
+
+def _grid(n: int, ncols: int, height: float) -> tuple[Figure, list[Axes]]:
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig = _figure(WIDTH, height * nrows)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str],
+           reference: str, ncols: int = 4) -> Figure:
+    """Paired differences from the reference (point and 95% CI) per proposal, one panel a metric.
+
+    ``table`` has the comparison.csv columns (``scenario`` holding display names).
+    """
+    with _style():
+        fig, axes = _grid(len(panels), ncols, 0.45 * len(proposals) + 1.3)
+        y = np.arange(len(proposals))[::-1]
+        for ax, panel in zip(axes, panels, strict=True):
+            rows = table[table["metric"] == panel.metric].set_index("scenario")
+            for yi, name in zip(y, proposals, strict=True):
+                if name not in rows.index:
+                    continue
+                r = rows.loc[name]
+                d, lo, hi = (float(r[c]) * panel.scale
+                             for c in ("diff", "diff_ci_low", "diff_ci_high"))
+                colour = _verdict_colour(d, lo, hi, r["higher_is_better"])
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.errorbar(d, yi, xerr=[[d - lo], [hi - d]], fmt="o", color=colour,
+                                capsize=3, markersize=5, linewidth=1.6)
+                else:
+                    ax.plot(d, yi, "o", color=colour, markersize=5)
+            ax.axvline(0, color="black", linewidth=0.8)
+            ax.set_yticks(y, proposals)
+            ax.set_ylim(-0.6, len(proposals) - 0.4)
+            ax.set_title(panel.title, fontsize=9.5)
+            ax.set_xlabel(f"difference ({panel.unit})", fontsize=8.5)
+            ax.margins(x=0.15)
+        for ax in axes:
+            if ax.get_subplotspec().colspan.start != 0:
+                ax.set_yticklabels([])
+        fig.suptitle(f"Difference from {reference} (95% CI). Green: better, red: worse, "
+                     "grey: not distinguishable from no change", fontsize=10)
+    return fig
+
+
+def km_curves(curves: pd.DataFrame, order: Sequence[str], horizon: float = 365.0,
+              medians: Mapping[str, float] | None = None) -> Figure:
+    """Share of difficulty episodes in which help had started, by days since onset.
+
+    ``curves`` has columns ``scenario``, ``time`` (days) and ``survival`` (Kaplan–Meier
+    share still without help); the plot shows ``1 - survival``.
+    """
+    colours = palette(order)
+    with _style():
+        fig = _figure(WIDTH, 4.6)
+        ax = fig.subplots()
+        data = curves[curves["time"] <= horizon].assign(
+            reached=lambda d: 100.0 * (1.0 - d["survival"]))
+        for name in order:
+            part = data[data["scenario"] == name]
+            if part.empty:
+                continue
+            label = name
+            if medians and np.isfinite(medians.get(name, np.nan)):
+                label = f"{name} (median {medians[name]:.0f} days)"
+            sns.lineplot(data=part, x="time", y="reached", ax=ax, drawstyle="steps-post",
+                         color=colours[name], label=label, linewidth=2.2 if name == order[0]
+                         else 1.6, linestyle="--" if name == order[0] else "-",
+                         estimator=None, errorbar=None)
+        ax.axhline(50, color="black", linewidth=0.7, linestyle=":")
+        ax.set_xlim(0, horizon)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("days since the difficulty began")
+        ax.set_ylabel("% of episodes in which help had started")
+        ax.legend(loc="lower right", fontsize=8.5, frameon=True)
+    return fig
+
+
+def point_ranges(table: pd.DataFrame, panels: Sequence[Panel], order: Sequence[str],
+                 ncols: int = 3, refline: Mapping[str, float] | None = None) -> Figure:
+    """Mean and 95% CI per scenario, one panel a metric (e.g. retention, faculty load).
+
+    ``refline`` draws a dashed vertical line per metric (e.g. 1.0 for the load ratio).
+    """
+    colours = palette(order)
+    with _style():
+        fig, axes = _grid(len(panels), ncols, 0.42 * len(order) + 1.3)
+        y = np.arange(len(order))[::-1]
+        for ax, panel in zip(axes, panels, strict=True):
+            rows = table[table["metric"] == panel.metric].set_index("scenario")
+            for yi, name in zip(y, order, strict=True):
+                if name not in rows.index:
+                    continue
+                r = rows.loc[name]
+                m, lo, hi = (float(r[c]) * panel.scale for c in ("mean", "ci_low", "ci_high"))
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", capsize=3,
+                                color=colours[name], markersize=5, linewidth=1.6)
+                else:
+                    ax.plot(m, yi, "o", color=colours[name], markersize=5)
+            if refline and panel.metric in refline:
+                ax.axvline(refline[panel.metric], color="black", linewidth=0.8, linestyle="--")
+            ref = rows["mean"].get(order[0], np.nan) * panel.scale if len(rows) else np.nan
+            if np.isfinite(ref):
+                ax.axvline(ref, color=REFERENCE_COLOR, linewidth=0.8, linestyle=":")
+            ax.set_yticks(y, order)
+            ax.set_ylim(-0.6, len(order) - 0.4)
+            ax.set_title(panel.title, fontsize=9.5)
+            ax.set_xlabel(panel.unit, fontsize=8.5)
+            ax.margins(x=0.15)
+        for ax in axes:
+            if ax.get_subplotspec().colspan.start != 0:
+                ax.set_yticklabels([])
+    return fig
+
+
+def channels(shares: pd.DataFrame, order: Sequence[str], channel_order: Sequence[str],
+             labels: Mapping[str, str]) -> Figure:
+    """Stacked bars: who noticed the difficulty episodes, as % of noticed episodes.
+
+    ``shares`` has columns ``scenario``, ``channel``, ``share`` (0-1).
+    """
+    colours = dict(zip(channel_order, sns.color_palette("Set2", len(channel_order)),
+                       strict=True))
+    with _style():
+        fig = _figure(WIDTH, 0.45 * len(order) + 1.4)
+        ax = fig.subplots()
+        y = np.arange(len(order))[::-1]
+        left = np.zeros(len(order))
+        wide = shares.pivot_table(index="scenario", columns="channel", values="share",
+                                  aggfunc="first").reindex(order)
+        for ch in channel_order:
+            vals = 100.0 * wide.get(ch, pd.Series(np.nan, index=wide.index)).fillna(0.0)
+            vals = vals.to_numpy()
+            ax.barh(y, vals, left=left, color=colours[ch], label=labels.get(ch, ch),
+                    edgecolor="white", height=0.7)
+            for yi, lft, v in zip(y, left, vals, strict=True):
+                if v >= 6:
+                    ax.text(lft + v / 2, yi, f"{v:.0f}%", ha="center", va="center",
+                            fontsize=8)
+            left += vals
+        ax.set_yticks(y, order)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("% of noticed difficulty episodes")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(channel_order),
+                  fontsize=8.5, frameon=False)
+        ax.grid(axis="y", visible=False)
+    return fig

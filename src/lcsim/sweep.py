@@ -1,0 +1,713 @@
+"""Parameter sweeps: a sweep file -> design points -> replications on the engine -> tables.
+
+A sweep file names a base scenario, a design (grid, random, lhs, sobol, morris) and factors
+(dotted scenario keys with ``values`` or a ``range``). Everything is checked before any work
+starts: the file's keys, that every factor is a scenario field, and that every design point is a
+valid Scenario. Each task runs one batch of replications of one point; every point uses the same
+replication seeds (common random numbers), so differences between points are not seed noise.
+
+A sweep directory holds ``sweep.json`` (manifest; ``--resume`` refuses a different sweep),
+``points.parquet`` (point id and factor values), ``design.parquet`` (unit-cube coordinates, for
+Morris), ``runs.parquet`` (point x replication x metrics, assembled from ``parts/runs``),
+``failures.csv`` and, after analysis, ``point_summary.csv``, ``sensitivity.csv``, ``report.html``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import os
+import types
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+import lcsim
+from lcsim.engine import Task, execute
+from lcsim.experiment import (
+    Batch,
+    RunError,
+    batches,
+    git_commit,
+    now_iso,
+    replication_seed,
+    scenario_yaml,
+)
+from lcsim.loader import ConfigError, load_mapping, validate_mapping
+from lcsim.metrics import compute
+from lcsim.model import Model
+from lcsim.scenario import Scenario
+from lcsim.store import (
+    ResultStore,
+    atomic_open,
+    atomic_write_csv,
+    atomic_write_parquet,
+    atomic_write_text,
+)
+
+DESIGNS = ("grid", "random", "lhs", "sobol", "morris")
+DEFAULT_LEVELS = 4
+MAX_POINTS = 1_000_000  # point ids are zero-padded to 6 digits in task keys
+MAX_RUNS = 100_000_000
+MANIFEST = "sweep"
+_DESIGN_KEY = (0x5EED, 0xDE51, 0x6E)  # spawn key of the design stream (replications use (rep,))
+_SHOWN_PROBLEMS = 50
+
+Scalar = bool | int | float | str | None
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep file
+
+
+class Factor(BaseModel):
+    """One swept scenario key: a list of ``values`` or a numeric ``range`` (optionally log)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    values: tuple[Scalar, ...] | None = Field(None, min_length=1, max_length=10_000)
+    range: tuple[float, float] | None = Field(None, description="[low, high]")
+    log: bool = Field(False, description="sample the range uniformly on a log scale")
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _plain(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple) and any(isinstance(x, list | tuple | dict) for x in v):
+            raise ValueError("values must be a list of plain values (numbers, true/false, "
+                             "text or null)")
+        return v
+
+    @field_validator("range", mode="before")
+    @classmethod
+    def _pair(cls, v: Any) -> Any:
+        if v is not None and not (isinstance(v, list | tuple) and len(v) == 2):
+            raise ValueError("a range is two numbers, [low, high]")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Factor:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values: [...] or range: [low, high]")
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError("range must be [low, high] with finite low < high")
+            if self.log and lo <= 0:
+                raise ValueError("log: true needs a range with low > 0")
+        elif self.log:
+            raise ValueError("log applies to a range, not to values")
+        return self
+
+
+class SweepSpec(BaseModel):
+    """The validated sweep file (unknown keys are refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(None, min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")
+    description: str = Field("", max_length=4000)
+    base: str = Field(min_length=1, description="base scenario file, relative to this file")
+    design: Literal["grid", "random", "lhs", "sobol", "morris"]
+    samples: int | None = Field(None, ge=1, le=MAX_POINTS, validate_default=True)
+    replications: int = Field(ge=1, le=100_000)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    levels: int | None = Field(None, ge=2, le=1000, validate_default=True)
+    factors: dict[str, Factor] = Field(max_length=100)
+
+    @field_validator("samples")
+    @classmethod
+    def _samples(cls, v: int | None, info: ValidationInfo) -> int | None:
+        design = info.data.get("design")
+        if design == "grid" and v is not None:
+            raise ValueError("not used by design grid (it has one point per combination of "
+                             "factor values): remove it")
+        if design in ("random", "lhs", "sobol", "morris") and v is None:
+            what = "trajectories" if design == "morris" else "design points"
+            raise ValueError(f"samples is missing: design {design} needs samples (the number "
+                             f"of {what})")
+        if design == "sobol" and v is not None and v & (v - 1):
+            low = 1 << (v.bit_length() - 1)
+            raise ValueError(f"a power of 2 for design sobol (Sobol' points are balanced only "
+                             f"then), e.g. {low} or {2 * low}")
+        return v
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: int | None, info: ValidationInfo) -> int | None:
+        design = info.data.get("design")
+        if v is not None and design in ("random", "lhs", "sobol"):
+            raise ValueError("not used by this design (levels applies to design morris and "
+                             "to range factors of design grid): remove it")
+        if design == "morris" and v is not None and v % 2:
+            raise ValueError("an even number of levels for design morris (odd levels bias the "
+                             "sample)")
+        return v
+
+    @field_validator("factors")
+    @classmethod
+    def _some(cls, v: dict[str, Factor]) -> dict[str, Factor]:
+        if not v:
+            raise ValueError("at least one factor is needed (a dotted scenario key with values "
+                             "or a range)")
+        return v
+
+    @property
+    def n_levels(self) -> int:
+        return self.levels or DEFAULT_LEVELS
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario fields along dotted paths
+
+
+def _members(annotation: Any) -> list[Any]:
+    """Concrete member types of an annotation (Annotated and unions flattened)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _members(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return [m for arg in get_args(annotation) for m in _members(arg)]
+    return [annotation]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def scenario_fields() -> list[str]:
+    """Every dotted path of the Scenario schema (sections and their fields)."""
+    out: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            out.append(prefix + name)
+            models = [m for m in _members(info.annotation) if _is_model(m)]
+            if len(models) == 1:
+                walk(models[0], f"{prefix}{name}.")
+
+    walk(Scenario, "")
+    return out
+
+
+def field_kind(path: str) -> str | None:
+    """Kind of the Scenario field at ``path`` ('int', 'float', 'bool', 'section', 'other'),
+    or None if there is no such field. Integer fields get integer design values."""
+    model: type[BaseModel] | None = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if model is None or part not in model.model_fields:
+            return None
+        members = [m for m in _members(model.model_fields[part].annotation)
+                   if m is not type(None)]
+        models = [m for m in members if _is_model(m)]
+        if i == len(parts) - 1:
+            if members == [bool]:
+                return "bool"
+            if members == [int]:
+                return "int"
+            if members == [float]:
+                return "float"
+            return "section" if models else "other"
+        model = models[0] if len(models) == 1 else None
+    return None  # pragma: no cover - loop always returns
+
+
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, part)
+    return obj
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Copy of ``data`` with ``path`` set (dicts along the path are copied, others shared)."""
+    head, _, rest = path.partition(".")
+    out = dict(data)
+    out[head] = _set(out[head], rest, value) if rest else value
+    return out
+
+
+def point_data(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The base scenario's dict with each factor path set to its value."""
+    data = dict(base)
+    for path, value in values.items():
+        data = _set(data, path, value)
+    return data
+
+
+def point_scenario(base: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """The Scenario of one design point: the base with the factor values applied."""
+    return Scenario.model_validate(point_data(base.model_dump(), values))
+
+
+# --------------------------------------------------------------------------------------------
+# Designs: unit-cube samples from scipy / SALib, mapped to factor values
+
+
+@dataclass(frozen=True)
+class FactorInfo:
+    """A factor with the kind of the scenario field it sets."""
+
+    path: str
+    spec: Factor
+    kind: str
+
+    @property
+    def integer(self) -> bool:
+        return self.kind == "int"
+
+    def grid(self, levels: int) -> list[Any]:
+        """Values of this factor on a grid (a range gives `levels` evenly spaced values)."""
+        if self.spec.values is not None:
+            return list(self.spec.values)
+        lo, hi = self.spec.range  # type: ignore[misc]
+        raw = np.geomspace(lo, hi, levels) if self.spec.log else np.linspace(lo, hi, levels)
+        raw[0], raw[-1] = lo, hi
+        if self.integer:
+            return list(dict.fromkeys(int(round(x)) for x in raw))
+        return [float(x) for x in raw]
+
+    def from_unit(self, u: float) -> Any:
+        """Map a unit-interval coordinate to a value (equal mass per value or integer)."""
+        if self.spec.values is not None:
+            k = len(self.spec.values)
+            return self.spec.values[min(int(u * k), k - 1)]
+        lo, hi = self.spec.range  # type: ignore[misc]
+        if self.integer and not self.spec.log:
+            ilo, ihi = int(lo), int(hi)
+            return ilo + min(int(u * (ihi - ilo + 1)), ihi - ilo)
+        x = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))) if self.spec.log \
+            else lo + u * (hi - lo)
+        x = min(max(x, lo), hi)
+        return int(round(x)) if self.integer else float(x)
+
+
+def design_seed(seed: int) -> np.random.SeedSequence:
+    """Seed of the design generator: a stream apart from every replication seed."""
+    return np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY)
+
+
+def salib_problem(names: Sequence[str]) -> dict[str, Any]:
+    """SALib problem on the unit cube (factor values are mapped from it)."""
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def n_points(spec: SweepSpec, factors: Sequence[FactorInfo]) -> int:
+    """Number of design points the spec generates."""
+    d = len(factors)
+    if spec.design == "grid":
+        return math.prod(len(f.grid(spec.n_levels)) for f in factors)
+    n = spec.samples or 0
+    return {"sobol": n * (d + 2), "morris": n * (d + 1)}.get(spec.design, n)
+
+
+def unit_design(spec: SweepSpec, factors: Sequence[FactorInfo]) -> np.ndarray:
+    """Design points in [0, 1]^d (points x factors); grid coordinates are index / (k - 1)."""
+    d = len(factors)
+    ss = design_seed(spec.seed)
+    seed_int = int(ss.generate_state(1)[0])
+    if spec.design == "grid":
+        sizes = [len(f.grid(spec.n_levels)) for f in factors]
+        idx = np.array(list(itertools.product(*(range(k) for k in sizes))), dtype=float)
+        return idx / np.maximum(np.array(sizes, dtype=float) - 1, 1)
+    n = int(spec.samples or 0)
+    if spec.design == "random":
+        return np.random.default_rng(ss).random((n, d))
+    if spec.design == "lhs":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(d=d, rng=np.random.default_rng(ss)).random(n)
+    problem = salib_problem([f.path for f in factors])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if spec.design == "sobol":
+            from SALib.sample import sobol
+
+            return sobol.sample(problem, n, calc_second_order=False, scramble=True,
+                                seed=seed_int)
+        from SALib.sample import morris
+
+        return morris.sample(problem, n, num_levels=spec.n_levels, seed=seed_int)
+
+
+def design_values(spec: SweepSpec, factors: Sequence[FactorInfo],
+                  unit: np.ndarray) -> list[tuple[Any, ...]]:
+    """Factor values of every point (Python ints for integer fields)."""
+    if spec.design == "grid":
+        grids = [f.grid(spec.n_levels) for f in factors]
+        return list(itertools.product(*grids))
+    return [tuple(f.from_unit(float(u)) for f, u in zip(factors, row, strict=True))
+            for row in unit]
+
+
+# --------------------------------------------------------------------------------------------
+# Planning: load, check everything, generate the points
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep: its spec, base scenario, factors and design points."""
+
+    file: Path
+    display: str
+    spec: SweepSpec
+    base: Scenario
+    base_file: str
+    factors: tuple[FactorInfo, ...]
+    unit: np.ndarray
+    values: list[tuple[Any, ...]]
+    points: pd.DataFrame
+    file_sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or self.file.stem
+
+    @property
+    def n_points(self) -> int:
+        return len(self.values)
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f in self.factors]
+
+    def sweep_hash(self) -> str:
+        """Hash of everything that determines the results (not the base file's location)."""
+        text = json.dumps({"spec": self.spec.model_dump(mode="json", exclude={"base"}),
+                           "base": self.base.model_dump(mode="json")}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _error(lines: Sequence[ConfigError]) -> ConfigError:
+    """One ConfigError listing every problem (the first gives file/key/line)."""
+    shown = [e.problems[0] for e in lines[:_SHOWN_PROBLEMS]]
+    if len(lines) > _SHOWN_PROBLEMS:
+        shown.append(f"... and {len(lines) - _SHOWN_PROBLEMS} more problems")
+    first = lines[0]
+    return ConfigError(str(first), file=first.file, key=first.key, line=first.line,
+                       expected=first.expected, found=first.found, problems=shown)
+
+
+def _refusal(data: dict[str, Any]) -> str | None:
+    """Why the scenario schema refuses ``data`` (its problems joined), or None if valid."""
+    try:
+        Scenario.model_validate(data)
+    except ValidationError:
+        try:
+            validate_mapping(data, Scenario, {}, None)
+        except ConfigError as err:
+            return "; ".join(err.problems)
+    return None
+
+
+def _check_factor(info: FactorInfo, base: Scenario, base_data: dict[str, Any], where: dict,
+                  base_file: str) -> list[ConfigError]:
+    """Problems of one factor: not a field, section off in the base, or values refused."""
+    path, spec = info.path, info.spec
+    if info.kind is None:
+        guess = difflib.get_close_matches(path, scenario_fields(), n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        return [ConfigError(f"not a scenario field{hint}", **where)]
+    parts = path.split(".")
+    for i in range(1, len(parts)):
+        if _get(base, ".".join(parts[:i])) is None:
+            section = ".".join(parts[:i])
+            return [ConfigError(f"{section} is off (null) in the base scenario {base_file}; "
+                                "switch it on there to sweep its fields", **where)]
+    if spec.range is not None and info.kind not in ("int", "float"):
+        return [ConfigError(f"a range needs a number field, but {path} is not one; use "
+                            "values: [...]", **where)]
+    candidates: list[tuple[str, Any]]
+    if spec.range is not None:
+        lo, hi = spec.range
+        if info.integer and not (lo.is_integer() and hi.is_integer()):
+            return [ConfigError(f"{path} takes whole numbers: the range ends must be whole "
+                                f"numbers, found [{lo:g}, {hi:g}]", **where)]
+        cast = int if info.integer else float
+        candidates = [("range low end", cast(lo)), ("range high end", cast(hi))]
+    else:
+        candidates = [("value", v) for v in dict.fromkeys(spec.values or ())]
+    out = []
+    for label, value in candidates:
+        why = _refusal(_set(base_data, path, value))
+        if why is not None:
+            out.append(ConfigError(f"{label} {json.dumps(value)} is refused by the scenario "
+                                   f"({why})", **where))
+    return out
+
+
+def _where(display: str, origins: Mapping[str, tuple[str, int]], key: str) -> dict[str, Any]:
+    origin = origins.get(key)
+    return {"file": display, "key": key, "line": origin[1] if origin else None}
+
+
+def plan_sweep(path: str | os.PathLike[str]) -> SweepPlan:
+    """Load and check a sweep file and generate its points; raise ConfigError (listing every
+    bad factor or design point) before anything runs."""
+    display = os.fspath(path)
+    data, origins = load_mapping(path)
+    spec = validate_mapping(data, SweepSpec, origins, display)
+    file = Path(path)
+    base_path = file.parent / spec.base
+    base_display = os.path.normpath(os.path.join(os.path.dirname(display), spec.base))
+    if not base_path.is_file():
+        raise ConfigError(f"base scenario {spec.base!r} not found (looked for {base_display})",
+                          **_where(display, origins, "base"))
+    shown = Path(base_display)
+    base_raw, base_origins = load_mapping(shown if shown.is_file() else base_path)
+    base = validate_mapping(base_raw, Scenario, base_origins, base_display)
+    base_data = base.model_dump()
+
+    factors = tuple(FactorInfo(p, f, field_kind(p)) for p, f in spec.factors.items())
+    problems: list[ConfigError] = []
+    for info in factors:
+        where = _where(display, origins, f"factors.{info.path}")
+        outer = [o.path for o in factors if info.path.startswith(o.path + ".")]
+        if outer and info.kind is not None:
+            problems.append(ConfigError(f"overlaps factor {outer[0]}, which sets its whole "
+                                        "section", **where))
+            continue
+        problems += _check_factor(info, base, base_data, where, base_display)
+    if problems:
+        raise _error(problems)
+    count = n_points(spec, factors)
+    if count > MAX_POINTS or count * spec.replications > MAX_RUNS:
+        raise ConfigError(f"the design has {count:,} points x {spec.replications:,} "
+                          f"replications; the limits are {MAX_POINTS:,} points and "
+                          f"{MAX_RUNS:,} runs", **_where(display, origins, "design"))
+
+    unit = unit_design(spec, factors)
+    values = design_values(spec, factors, unit)
+    paths = [f.path for f in factors]
+    columns: dict[str, list[Any]] = {p: [] for p in paths}
+    where = _where(display, origins, "factors")
+    for i, row in enumerate(values):
+        point = dict(zip(paths, row, strict=True))
+        try:
+            sc = Scenario.model_validate(point_data(base_data, point))
+        except ValidationError:
+            shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in point.items())
+            why = _refusal(point_data(base_data, point))
+            problems.append(ConfigError(f"design point {i} ({shown}) is refused by the "
+                                        f"scenario ({why})", **where))
+            continue
+        for p in paths:
+            columns[p].append(_get(sc, p))
+    if problems:
+        raise _error(problems)
+    return SweepPlan(file, display, spec, base, base_display, factors, unit, values,
+                     _points_table(columns, factors), hashlib.sha256(file.read_bytes()).hexdigest())
+
+
+def _points_table(columns: dict[str, list[Any]], factors: Sequence[FactorInfo]) -> pd.DataFrame:
+    n = len(next(iter(columns.values()))) if columns else 0
+    df = pd.DataFrame({"point": np.arange(n, dtype=np.int64)})
+    for info in factors:
+        col = columns[info.path]
+        if info.integer and any(v is None for v in col):
+            df[info.path] = pd.array(col, dtype="Int64")
+        else:
+            df[info.path] = pd.Series(col, dtype=object).infer_objects()
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks and the worker
+
+
+@dataclass(frozen=True)
+class PointBatch:
+    """Payload of one sweep task: design point `point` and a Batch of its replications."""
+
+    point: int
+    batch: Batch
+
+
+def run_point_batch(task: PointBatch) -> dict[str, pd.DataFrame]:
+    """Worker: run the batch and return only the `runs` table (with a `point` column).
+
+    Student and episode tables are not kept: a sweep has too many runs to store them.
+    """
+    b = task.batch
+    rows = []
+    for rep in b.reps:
+        result = Model(b.scenario, replication_seed(b.seed, rep, b.stream)).run()
+        rows.append({"point": task.point, "replication": rep, **compute(result)})
+    return {"runs": pd.DataFrame(rows)}
+
+
+class SweepTasks:
+    """All tasks of a sweep, built lazily (one scenario at a time) so memory stays flat.
+
+    Keys ``p<point>-r<first>-<last>`` sort point-major; batches are fixed (experiment.BATCH),
+    so keys and results do not depend on the number of workers.
+    """
+
+    def __init__(self, plan: SweepPlan) -> None:
+        self.plan = plan
+        reps = plan.spec.replications
+        self._per_point = len(batches(plan.base, plan.spec.seed, 0, reps))
+
+    def __len__(self) -> int:
+        return self.plan.n_points * self._per_point
+
+    def __iter__(self) -> Iterator[Task]:
+        plan = self.plan
+        base_data = plan.base.model_dump()
+        for point, row in enumerate(plan.values):
+            sc = Scenario.model_validate(point_data(base_data, dict(zip(plan.paths, row,
+                                                                        strict=True))))
+            for t in batches(sc, plan.spec.seed, 0, plan.spec.replications):
+                yield Task(f"p{point:06d}-{t.key}", PointBatch(point, t.payload))
+
+
+# --------------------------------------------------------------------------------------------
+# Running a sweep into a directory
+
+
+@dataclass
+class SweepOutput:
+    """A finished (or partly failed) sweep."""
+
+    directory: Path
+    plan: SweepPlan
+    runs: int
+    failures: dict[str, str] = field(default_factory=dict)
+    sensitivity: pd.DataFrame | None = None
+
+
+def identity(plan: SweepPlan) -> dict[str, Any]:
+    """What must match for a sweep directory to be resumed."""
+    return {"sweep_hash": plan.sweep_hash(), "seed": plan.spec.seed,
+            "lcsim_version": lcsim.__version__, "git_commit": git_commit()}
+
+
+def _prepare(directory: Path, plan: SweepPlan, resume: bool) -> dict[str, Any]:
+    """Create the sweep directory, or check that an existing one may be resumed."""
+    manifest = directory / f"{MANIFEST}.json"
+    want = identity(plan)
+    busy = directory.exists() and any(directory.iterdir())
+    if manifest.exists():
+        if not resume:
+            raise RunError(f"{directory} already holds a sweep: use --resume to finish it, "
+                           "or choose another --out")
+        have = json.loads(manifest.read_text(encoding="utf-8"))
+        diff = [k for k in want if have.get(k) != want[k]]
+        if diff:
+            raise RunError(f"cannot resume {directory}: {', '.join(diff)} differ from the "
+                           "stored sweep (a different sweep file, base scenario, seed or "
+                           "lcsim version)")
+        return have
+    if busy:
+        raise RunError(f"cannot {'resume' if resume else 'use'} {directory}: it is not empty "
+                       "and holds no sweep.json")
+    factors = {f.path: {"type": f.kind, "values": None if f.spec.values is None
+                        else list(f.spec.values),
+                        "range": None if f.spec.range is None else list(f.spec.range),
+                        "log": f.spec.log} for f in plan.factors}
+    return {**want, "kind": "sweep", "name": plan.name, "file": plan.display,
+            "file_sha256": plan.file_sha256, "base": plan.base_file,
+            "base_scenario": plan.base.name, "design": plan.spec.design,
+            "samples": plan.spec.samples,
+            "levels": plan.spec.n_levels if plan.spec.design in ("grid", "morris") else None,
+            "replications": plan.spec.replications, "factors": factors,
+            "points": plan.n_points, "status": "running", "started": now_iso()}
+
+
+def assemble_runs(store: ResultStore, path: Path, rows_per_group: int = 65_536) -> int:
+    """Stream the runs parts, in key order, into one Parquet file; return its row count.
+
+    Unlike ``ResultStore.finalize`` this keeps neither every part's schema nor one row group
+    per part (whose footer metadata a ParquetWriter holds until it closes), so the driver's
+    memory stays flat however many tasks a sweep has. Parts are cast to their unified schema.
+    """
+    keys = sorted(store.done_keys("runs"))
+    schema: pa.Schema | None = None
+    for key in keys:  # pass 1: unified schema, one footer at a time
+        part = pq.ParquetFile(store.part_path("runs", key)).schema_arrow
+        schema = part if schema is None else pa.unify_schemas([schema, part],
+                                                              promote_options="permissive")
+    if schema is None:
+        empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("point", "replication")})
+        atomic_write_parquet(empty, path)
+        return 0
+    rows, buffer = 0, []
+    with atomic_open(path, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
+        for i, key in enumerate(keys):
+            table = pq.read_table(store.part_path("runs", key))
+            buffer.append(pa.table({f.name: table.column(f.name).cast(f.type)
+                                    if f.name in table.column_names
+                                    else pa.nulls(table.num_rows, f.type) for f in schema},
+                                   schema=schema))
+            if len(buffer) >= 64:  # compact: small parts pin larger read buffers
+                buffer = [pa.concat_tables(buffer).combine_chunks()]
+            size = sum(t.num_rows for t in buffer)
+            if size >= rows_per_group or i == len(keys) - 1:
+                writer.write_table(pa.concat_tables(buffer), row_group_size=rows_per_group)
+                rows += size
+                buffer = []
+    return rows
+
+
+def run_sweep(plan: SweepPlan, directory: Path, *, executor: Any, resume: bool = False,
+              progress: bool | None = None, workers: int | None = None,
+              worker: Callable[[Any], dict[str, pd.DataFrame]] | None = None,
+              analyse: bool = True) -> SweepOutput:
+    """Run every task of ``plan`` not yet done in ``directory`` and assemble the tables.
+
+    ``worker`` replaces ``run_point_batch`` (benchmarks substitute a cheap one); ``analyse``
+    computes ``point_summary.csv`` and ``sensitivity.csv`` out of core afterwards.
+    """
+    directory = Path(directory)
+    manifest = _prepare(directory, plan, resume)
+    store = ResultStore(directory)
+    store.write_json(MANIFEST, manifest)
+    atomic_write_parquet(plan.points, directory / "points.parquet")
+    atomic_write_parquet(pd.DataFrame(plan.unit, columns=plan.paths)
+                         .assign(point=np.arange(plan.n_points))
+                         .loc[:, ["point", *plan.paths]], directory / "design.parquet")
+    atomic_write_text(directory / "scenario.resolved.yaml", scenario_yaml(plan.base))
+    atomic_write_text(directory / "sweep.resolved.yaml", yaml.safe_dump(
+        plan.spec.model_dump(mode="json"), sort_keys=False))
+
+    failures = execute(SweepTasks(plan), worker or run_point_batch, store, executor,
+                       progress=progress, desc=plan.name)
+
+    assemble_runs(store, directory / "runs.parquet")
+    recorded = store.failures()
+    atomic_write_csv(pd.DataFrame(
+        [{"task": k, "point": int(k[1:7]), "error": (v.strip().splitlines() or [""])[-1]}
+         for k, v in recorded.items()], columns=["task", "point", "error"]),
+        directory / "failures.csv")
+    runs = pq.ParquetFile(directory / "runs.parquet").metadata.num_rows
+    manifest.update({"status": "failed" if failures else "complete", "finished": now_iso(),
+                     "runs": runs, "workers": workers,
+                     "failed_tasks": sorted(recorded)})
+    store.write_json(MANIFEST, manifest)
+    sens = None
+    if analyse:
+        from lcsim.sensitivity import analyse as run_analysis
+
+        sens = run_analysis(directory)
+    return SweepOutput(directory, plan, runs, recorded, sens)
