@@ -34,6 +34,31 @@ class Student:
         self.leave_until: float | None = None  # on leave of absence until this time
 
 
+class Faculty:
+    """A faculty member (support dean or coach) or a near-peer mentor, with their caseload.
+
+    Faculty work referred cases in `slots` concurrent case slots (see `support.SupportQueue`);
+    coaches and mentors also notice episodes among their own students.
+    """
+
+    __slots__ = ("id", "role", "slots", "protected_hours", "students", "cases", "busy_days",
+                 "noticed")
+
+    def __init__(self, fid: int, role: str, slots: int, protected_hours: float,
+                 students: int = 0) -> None:
+        self.id, self.role, self.slots, self.protected_hours = fid, role, slots, protected_hours
+        self.students, self.cases, self.busy_days, self.noticed = students, 0, 0.0, 0
+
+    def row(self) -> tuple:
+        """The agent as a record row (see `FACULTY_COLUMNS`)."""
+        return (self.role, self.id, self.students, self.slots, self.protected_hours,
+                self.cases, self.busy_days, self.noticed)
+
+
+FACULTY_COLUMNS = ("role", "member", "students", "slots", "protected_hours_per_week", "cases",
+                   "busy_days", "noticed")
+
+
 class Episode:
     """A difficulty episode: onset, who noticed it and when, help, and how it ended."""
 

@@ -152,19 +152,28 @@ def coach_count(sc: Scenario) -> int:
     return math.ceil(sc.population.class_size * 4 / sc.coaching.students_per_coach)
 
 
+def coach_case_hours(sc: Scenario) -> float:
+    """Each coach's protected hours a week left for cases after scheduled meetings."""
+    co = sc.coaching
+    if co is None:
+        return 0.0
+    meeting_load = co.students_per_coach * co.meetings_per_year * co.meeting_hours / 52
+    return max(0.0, co.protected_hours_per_week - meeting_load)
+
+
+def case_slots(hours_per_week: float, sc: Scenario) -> int:
+    """Concurrent cases one faculty member can carry: their case hours over hours per case."""
+    return int(hours_per_week // sc.support.case_hours_per_week)
+
+
 def support_capacity(sc: Scenario) -> int:
-    """Concurrent cases the faculty can carry: protected hours over hours per case.
+    """Concurrent cases all faculty can carry together (the referral queue's servers).
 
     Central support faculty give all their protected hours to cases; coaches give what is left
     of theirs after scheduled one-to-one meetings.
     """
-    s = sc.support
-    hours = s.faculty * s.protected_hours_per_week
-    if sc.coaching is not None:
-        co = sc.coaching
-        meeting_load = co.students_per_coach * co.meetings_per_year * co.meeting_hours / 52
-        hours += coach_count(sc) * max(0.0, co.protected_hours_per_week - meeting_load)
-    return int(hours // s.case_hours_per_week)
+    central = sc.support.faculty * case_slots(sc.support.protected_hours_per_week, sc)
+    return central + coach_count(sc) * case_slots(coach_case_hours(sc), sc)
 
 
 def protected_hours_per_week(sc: Scenario) -> float:

@@ -29,7 +29,7 @@ from lcsim.scenario import Scenario
 from lcsim.store import ResultStore, atomic_write_text
 
 BATCH = 5  # replications per task: fixed so task keys (and --resume) do not depend on workers
-TABLES = ("runs", "students", "episodes")
+TABLES = ("runs", "students", "episodes", "faculty")
 
 
 class RunError(Exception):
@@ -57,16 +57,18 @@ def replication_seed(seed: int, rep: int, stream: int = 0) -> np.random.SeedSequ
 
 def run_batch(batch: Batch) -> dict[str, pd.DataFrame]:
     """Worker function: run the batch's replications and return their tables."""
-    runs, students, episodes = [], [], []
+    runs, students, episodes, faculty = [], [], [], []
     for rep in batch.reps:
         result = Model(batch.scenario, replication_seed(batch.seed, rep, batch.stream)).run()
         runs.append({"replication": rep, **compute(result)})
         students.append(result.students.assign(replication=rep))
         episodes.append(result.episodes.assign(replication=rep))
+        faculty.append(result.faculty.assign(replication=rep))
     return {
         "runs": pd.DataFrame(runs),
         "students": _first(pd.concat(students, ignore_index=True), "replication"),
         "episodes": _first(pd.concat(episodes, ignore_index=True), "replication"),
+        "faculty": _first(pd.concat(faculty, ignore_index=True), "replication"),
     }
 
 
@@ -154,7 +156,8 @@ def finish(directory: Path, scenario: Scenario, seed: int, replications: int, st
            workers: int | None, started: str, failures: list[Failure]) -> RunOutput:
     """Assemble the final tables from the parts and complete the manifest."""
     store = ResultStore(directory)
-    for table, fmt in (("runs", "csv"), ("students", "parquet"), ("episodes", "parquet")):
+    for table, fmt in (("runs", "csv"), ("students", "parquet"), ("episodes", "parquet"),
+                       ("faculty", "parquet")):
         store.finalize(table, fmt)
     runs = pd.read_csv(directory / "runs.csv") if (directory / "runs.csv").stat().st_size else \
         pd.DataFrame()

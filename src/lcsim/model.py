@@ -1,11 +1,12 @@
 """One simulation of a school: built from a Scenario and a seed, run, and returned as tables.
 
-Time unit: days from the first cohort's entry. Order of processes: cohorts enter one a year;
-each student runs `student_life` (personal setbacks, exam blocks, year-end progression);
-setbacks that become difficulty episodes start `episode_life`, where detection channels race
-spontaneous recovery and the rising risk of leaving; detected episodes wait for the support
-resource (faculty time) and end resolved, mitigated or in a leave of absence. The model does
-no I/O: `run()` returns a `RunResult` of tidy DataFrames.
+Time unit: days from the first cohort's entry. Order of processes: the school calendar enrols
+a cohort a year and runs exam blocks and year ends (progression checks) for every student; the
+personal-setback process brings each student's exogenous setbacks; setbacks that become
+difficulty episodes start `episode_life`, where detection channels race spontaneous recovery
+and the rising risk of leaving; detected episodes queue for the faculty's case slots (faculty
+agents in `support.SupportQueue`) and end resolved, mitigated or in a leave of absence. The
+model does no I/O: `run()` returns a `RunResult` of tidy DataFrames.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from lcsim.agents import (
     DISMISSED,
     ENROLLED,
     EPISODE_COLUMNS,
+    FACULTY_COLUMNS,
     GRADUATED,
     ISOLATION,
     RESOLVING,
     WITHDRAWN,
     Episode,
+    Faculty,
     Student,
 )
 from lcsim.community import (
@@ -38,6 +41,8 @@ from lcsim.community import (
     ASSUMED_BELONGING_PER_TIE_FACTOR,
     ASSUMED_TIE_HALF,
     Structure,
+    case_slots,
+    coach_case_hours,
     coach_count,
     protected_hours_per_week,
 )
@@ -81,6 +86,7 @@ class RunResult:
     episodes: pd.DataFrame
     setbacks: pd.DataFrame
     totals: dict[str, float]
+    faculty: pd.DataFrame
 
 
 class Model:
@@ -95,7 +101,8 @@ class Model:
         self.teaching = YEAR - 7 * sc.calendar.break_weeks
         self.hazard_growth = sc.episodes.hazard_growth_per_month / 30.0
         self.clerkship = frozenset(sc.calendar.clerkship_years)
-        self.support = SupportQueue(self.env, self.structure.capacity)
+        self.faculty = self._faculty()
+        self.support = SupportQueue(self.env, faculty=[f for f in self.faculty if f.slots])
         self.students: list[Student] = []
         self.episodes: list[Episode] = []
         self.setbacks: list[tuple] | None = [] if record_setbacks else None
@@ -130,7 +137,9 @@ class Model:
                 s.belonging_offset = (sub.belonging_offset + sc.inclusion.belonging_boost
                                       if sub else 0.0)
                 s.community = i % st.community_count
-                s.coach = (sid // sc.coaching.students_per_coach) if sc.coaching else -1
+                # Coaches keep a group across the four classes in school at one time.
+                s.coach = ((i + (c % 4) * pop.class_size) // sc.coaching.students_per_coach
+                           if sc.coaching else -1)
                 self.phases[sid] = (e[1] * self._interval(st.coach_meetings),
                                     e[2] * self._interval(st.advisor_meetings),
                                     e[3] * min(st.session_interval, self.teaching))
@@ -148,6 +157,43 @@ class Model:
         heapq.heapify(self.setback_heap)
         self.env.process(school_calendar(self))
         self.env.process(personal_setbacks(self))
+
+    def _faculty(self) -> list[Faculty]:
+        """The school's faculty and mentor agents: support deans, coaches, near-peer mentors."""
+        sc = self.scenario
+        sup, n = sc.support, sc.population.class_size
+        people = [Faculty(i, "support", case_slots(sup.protected_hours_per_week, sc),
+                          sup.protected_hours_per_week) for i in range(sup.faculty)]
+        if sc.coaching is not None:
+            slots = case_slots(coach_case_hours(sc), sc)
+            people += [Faculty(i, "coach", slots, sc.coaching.protected_hours_per_week,
+                               sc.coaching.students_per_coach) for i in range(coach_count(sc))]
+        if sc.peer_mentoring is not None:
+            per = sc.peer_mentoring.mentees_per_mentor
+            mentors = math.ceil(n / per) * len(sc.peer_mentoring.mentee_years)
+            people += [Faculty(i, "mentor", 0, 0.0, per) for i in range(mentors)]
+        self.coaches = [f for f in people if f.role == "coach"]
+        self.mentors = [f for f in people if f.role == "mentor"]
+        return people
+
+    def mentor_of(self, s: Student) -> Faculty | None:
+        """The near-peer mentor of a student in a mentee year: by class position, per year."""
+        pm = self.scenario.peer_mentoring
+        if pm is None or s.year not in pm.mentee_years:
+            return None
+        per_year = math.ceil(self.scenario.population.class_size / pm.mentees_per_mentor)
+        local = s.id % self.scenario.population.class_size
+        return self.mentors[pm.mentee_years.index(s.year) * per_year
+                            + local // pm.mentees_per_mentor]
+
+    def credit(self, ep: Episode) -> None:
+        """Book a detection to the coach or mentor agent who made it."""
+        if ep.channel == "coach":
+            self.coaches[ep.student.coach].noticed += 1
+        elif ep.channel == "mentor":
+            mentor = self.mentor_of(ep.student)
+            if mentor is not None:
+                mentor.noticed += 1
 
     def enrol_cohort(self, cohort: int) -> None:
         """Cohort `cohort` enters: its students join the calendar."""
@@ -482,7 +528,9 @@ class Model:
             episodes[col] = episodes[col].astype(float)
         setbacks = pd.DataFrame.from_records(
             self.setbacks or [], columns=["student", "time", "kind"])
-        return RunResult(students, episodes, setbacks, self._totals(students))
+        faculty = pd.DataFrame.from_records(
+            [f.row() for f in self.faculty], columns=list(FACULTY_COLUMNS))
+        return RunResult(students, episodes, setbacks, self._totals(students), faculty)
 
     def _totals(self, students: pd.DataFrame) -> dict[str, float]:
         """Faculty hours demanded and protected over the students' enrolled time."""

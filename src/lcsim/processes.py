@@ -94,6 +94,7 @@ def episode_life(m: Model, ep: Episode, u):
         if first == recover:
             return m.close(ep, "recovered")
         ep.detected_at, ep.channel = env.now, channel
+        m.credit(ep)
         referral = env.now + m.referral_delay(channel, u[12])
         first = min(referral, recover, leave)
         if first > env.now:
