@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 __all__ = [
     "erlang_c_wait",
@@ -53,6 +52,8 @@ def _as_1d_float(x: ArrayLike) -> NDArray[np.float64]:
 
 def _t_quantile(level: float, df: float) -> float:
     """Two-sided Student-t critical value for confidence ``level`` with ``df`` dof."""
+    from scipy import stats  # imported here: it costs ~0.5 s in every worker process
+
     return float(stats.t.ppf(0.5 + level / 2.0, df))
 
 
@@ -60,6 +61,8 @@ def _t_test_result(diff: float, se: float, df: float, level: float) -> tuple[flo
     """CI bounds and two-sided p-value for a t statistic ``diff / se`` (``se > 0``)."""
     half = _t_quantile(level, df) * se
     t_stat = diff / se
+    from scipy import stats
+
     p_value = float(min(1.0, 2.0 * stats.t.sf(abs(t_stat), df)))
     return diff - half, diff + half, p_value
 

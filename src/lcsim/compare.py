@@ -53,6 +53,7 @@ from lcsim import experiment
 from lcsim.analysis import holm, mean_ci, paired_difference, prob_best, unpaired_difference
 from lcsim.engine import Failure, Task, execute, executor_workers, make_executor
 from lcsim.experiment import BATCH, Batch, RunError, git_commit, now_iso, scenario_hash
+from lcsim.loader import load_model
 from lcsim.metrics import HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
 from lcsim.scenario import Scenario
 from lcsim.store import ResultStore, atomic_write_csv, atomic_write_text
@@ -431,7 +432,7 @@ def _read_runs(store: ResultStore, n: int) -> pd.DataFrame:
     return runs.sort_values("replication", kind="stable").reset_index(drop=True)
 
 
-def compare(scenarios: Sequence[Scenario], *, out: str | Path,
+def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
             replications: int | None = None, seed: int = 1,
             executor: Executor | None = None, workers: int | None = None,
             scheduler: str | None = None, target_ci: Mapping[str, float] | None = None,
@@ -440,6 +441,7 @@ def compare(scenarios: Sequence[Scenario], *, out: str | Path,
             report: bool = True) -> Comparison:
     """Run and compare ``scenarios`` (the first is the reference) into directory ``out``.
 
+    ``scenarios`` are `Scenario` objects or scenario files (loaded as `lcsim run` loads them).
     ``replications`` per scenario (default 50); with ``target_ci`` ({metric: half-width, in
     the metric's units, e.g. 0.005 for half a point of a share}) it is the first round
     (default 20) and rounds of `ROUND` replications are added until every proposal's
@@ -450,7 +452,9 @@ def compare(scenarios: Sequence[Scenario], *, out: str | Path,
     report.html. Failed replications are recorded; the rest of the comparison goes on
     (see ``Comparison.failures``).
     """
-    scenarios = list(scenarios)
+    if sources is None and all(isinstance(x, str | Path) for x in scenarios):
+        sources = [str(x) for x in scenarios]
+    scenarios = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
     _check_scenarios(scenarios, sources)
     targets = _check_targets(target_ci, scenarios, max_replications)
     if replications is not None and replications < 1:
