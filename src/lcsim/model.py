@@ -15,6 +15,7 @@ import gc
 import heapq
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,27 @@ ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinic
 ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
 ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
 ASSUMED_ADVISOR_MEETING_HOURS = 0.5
+ASSUMED_VISIBILITY_SHARE = 0.5  # share of detection-time variation common to all channels
+_NORMAL = NormalDist()
+
+
+def visible(u: np.ndarray) -> list[float]:
+    """Channel uniforms (slots 5-11) sharing the episode's visibility (slot 15).
+
+    Some difficulties are easy to see and some are hidden from everyone: each channel's uniform
+    is a Gaussian-copula mix of a common visibility draw and the channel's own draw, so the
+    channels are positively dependent (and a scenario's detection times stay paired with
+    another scenario's under common random numbers).
+    """
+    out = u.tolist()
+    w = ASSUMED_VISIBILITY_SHARE
+    if w > 0.0:
+        common = math.sqrt(w) * _NORMAL.inv_cdf(min(max(out[15], 1e-12), 1 - 1e-12))
+        own = math.sqrt(1.0 - w)
+        for i in range(5, 12):
+            z = common + own * _NORMAL.inv_cdf(min(max(out[i], 1e-12), 1 - 1e-12))
+            out[i] = _NORMAL.cdf(z)
+    return out
 STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
@@ -336,6 +358,7 @@ class Model:
         b = self.belonging(s, t0)
         sr = sc.self_referral
         rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
+        u = visible(u)
         times = {"self": exp_time(u[5], rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))}
         clerk = self.in_clerkship(s)
         ties = self.peer_ties(s, t0)
