@@ -32,8 +32,8 @@ def test_same_seed_same_draws() -> None:
                                       b.student(purpose, 7).random(50))
     np.testing.assert_array_equal(a.generator("school").random(10),
                                   b.generator("school").random(10))
-    np.testing.assert_array_equal(a.student_event("personal-setback", 3, 2).random(16),
-                                  b.student_event("personal-setback", 3, 2).random(16))
+    np.testing.assert_array_equal(a.event_uniforms("personal-setback", 3, 2),
+                                  b.event_uniforms("personal-setback", 3, 2))
 
 
 def test_a_stream_does_not_depend_on_other_streams_being_used() -> None:
@@ -60,10 +60,23 @@ def test_different_streams_are_independent(left: tuple[str, int], right: tuple[s
     assert abs(np.corrcoef(x[1:], y[:-1])[0, 1]) < 4 / np.sqrt(N)  # nor with a lag
 
 
+def test_event_uniforms_do_not_depend_on_order_or_other_events() -> None:
+    """An event's block is the same whatever was drawn before, and blocks do not overlap."""
+    a, b = Streams(8), Streams(8)
+    first = a.event_uniforms("personal-setback", 4, 1, 32)
+    b.event_uniforms("personal-setback", 9, 0, 100)  # other draws first, longer than a block
+    b.event_uniforms("academic-setback", 4, 1, 7)
+    np.testing.assert_array_equal(b.event_uniforms("personal-setback", 4, 1, 32), first)
+    nxt = a.event_uniforms("personal-setback", 4, 2, 32)
+    assert not set(first.tolist()) & set(nxt.tolist())
+    x = np.concatenate([a.event_uniforms("personal-setback", 7, k, 16) for k in range(2000)])
+    assert abs(x.mean() - 0.5) < 4 * np.sqrt(1 / 12 / x.size)  # uniform mean within 4 SE
+
+
 def test_event_streams_are_distinct() -> None:
     s = Streams(5)
-    firsts = {float(s.student_event("personal-setback", 1, k).random()) for k in range(200)}
-    firsts |= {float(s.student_event("academic-setback", 1, k).random()) for k in range(200)}
+    firsts = {float(s.event_uniforms("personal-setback", 1, k, 1)[0]) for k in range(200)}
+    firsts |= {float(s.event_uniforms("academic-setback", 1, k, 1)[0]) for k in range(200)}
     firsts.add(float(s.student("personal-setback", 1).random()))
     assert len(firsts) == 401
 

@@ -32,6 +32,7 @@ from lcsim.sweep import (
     FactorInfo,
     SweepSpec,
     SweepTasks,
+    assemble_runs,
     field_kind,
     plan_sweep,
     point_scenario,
@@ -377,6 +378,36 @@ def test_resume_after_interrupt_gives_identical_tables(
     assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
 
 
+def test_failed_tasks_are_recorded_and_retried_on_resume(
+        tmp_path: Path, grid_sweep: Path, grid_reference: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    real = sweep_mod.run_point_batch
+
+    def fails_at_point_2(task: sweep_mod.PointBatch) -> dict:
+        if task.point == 2:
+            raise ValueError("boom at point 2")
+        return real(task)
+
+    monkeypatch.setattr(sweep_mod, "run_point_batch", fails_at_point_2)
+    out = tmp_path / "out"
+    rc, stdout, err = run_cli(["sweep", str(grid_sweep), "--out", str(out), "--workers", "1",
+                               "--json"], capsys)
+    assert rc == 1 and "2 task(s) failed" in err
+    info = json.loads(stdout)
+    assert (info["failures"], info["failed_runs"], info["runs"]) == (2, 7, 3 * 7)
+    failed = pd.read_csv(out / "failures.csv")
+    assert set(failed["point"]) == {2} and (failed["error"] == "ValueError: boom at point 2").all()
+    assert "Traceback" in (out / "failures" / f"{failed['task'][0]}.txt").read_text()
+    assert 2 not in set(pd.read_parquet(out / "runs.parquet")["point"])
+    assert json.loads((out / "sweep.json").read_text())["status"] == "failed"
+
+    monkeypatch.setattr(sweep_mod, "run_point_batch", real)
+    rc, _, _ = run_cli(["sweep", str(grid_sweep), "--out", str(out), "--workers", "1",
+                        "--resume"], capsys)
+    assert rc == 0 and pd.read_csv(out / "failures.csv").empty
+    assert_same_tables(grid_reference, out)
+
+
 def test_resume_refuses_a_different_sweep(tmp_path: Path, grid_sweep: Path,
                                           grid_reference: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -444,20 +475,26 @@ def test_report_rebuilds_from_stored_tables(tmp_path: Path, grid_reference: Path
 def test_point_moments_merge_parts_exactly(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     store = ResultStore(tmp_path)
-    frames = []
+    frames: dict[str, pd.DataFrame] = {}
     for k in range(7):  # points span several parts, as batches of replications do
         point = k % 3
         df = pd.DataFrame({"point": point, "replication": np.arange(4) + 4 * k,
                            "a": rng.normal(size=4), "b": rng.normal(10, 2, size=4)})
-        df.loc[1, "b"] = np.nan if k == 2 else df.loc[1, "b"]
+        if k == 2:  # a part without column b: its rows get nulls (and n counts them out)
+            df = df.drop(columns="b")
+        frames[f"p{point:06d}-r{k:06d}"] = df
         store.write_part("runs", f"p{point:06d}-r{k:06d}", df)
-        frames.append(df)
-    mom = point_moments(tmp_path, 3)
-    full = pd.concat(frames).groupby("point")
-    np.testing.assert_allclose(mom.mean, full[["a", "b"]].mean().to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(mom.sd(), full[["a", "b"]].std().to_numpy(), rtol=1e-10)
-    np.testing.assert_array_equal(mom.n, full[["a", "b"]].count().to_numpy())
-    assert isinstance(mom, PointMoments) and mom.metrics == ["a", "b"]
+    in_key_order = pd.concat([frames[k] for k in sorted(frames)], ignore_index=True)
+    full = in_key_order.groupby("point")[["a", "b"]]
+    parts = point_moments(tmp_path, 3)  # from the store's parts (unfinished sweep)
+    assert assemble_runs(store, tmp_path / "runs.parquet") == 28
+    assert_frame_equal(pd.read_parquet(tmp_path / "runs.parquet"), in_key_order)
+    batches = point_moments(tmp_path, 3, batch_size=5)  # runs.parquet, batches split points
+    for mom in (parts, batches):
+        np.testing.assert_allclose(mom.mean, full.mean().to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mom.sd(), full.std().to_numpy(), rtol=1e-10)
+        np.testing.assert_array_equal(mom.n, full.count().to_numpy())
+        assert isinstance(mom, PointMoments) and mom.metrics == ["a", "b"]
 
 
 def test_src_recovers_linear_model() -> None:

@@ -151,7 +151,7 @@ class Model:
             for i in range(pop.class_size):
                 sid = c * pop.class_size + i
                 s = Student(sid, c, c * YEAR, c * YEAR + pop.follow_up_years * YEAR)
-                e = self.streams.student("entry", sid).random(6)
+                e = self.streams.event_uniforms("entry", sid, 0, 6)
                 g = int(np.searchsorted(shares, e[0], side="right"))
                 sub = pop.subgroups[g] if g < len(pop.subgroups) else None
                 s.subgroup = sub.name if sub else "none"
@@ -167,10 +167,10 @@ class Model:
                                     e[3] * min(st.session_interval, self.teaching))
                 meetings = int(round(st.connected_meetings))
                 s.connected = self._binomial_at_least(e[4], meetings, ASSUMED_ATTENDANCE, 2)
-                career = self.streams.student("career", sid).random(1 + 2 * self.year_ends)
+                career = self.streams.event_uniforms("career", sid, 0, 1 + 2 * self.year_ends)
                 s.research = bool(career[0] < sc.calendar.research_year_prob)
                 self.career_u[sid] = career
-                self.exam_u[sid] = self.streams.student("academic", sid).random(self.exam_draws)
+                self.exam_u[sid] = self.streams.event_uniforms("academic", sid, 0, self.exam_draws)
                 self.personal_t[sid] = self._personal_times(sid, PERSONAL_DRAWS)
                 s.next_personal = s.entry + float(self.personal_t[sid, 0])
                 self.students.append(s)
@@ -236,7 +236,7 @@ class Model:
         rate = self.scenario.setbacks.personal_per_year / YEAR
         if rate <= 0:
             return np.full(count, np.inf, dtype=np.float32)
-        gaps = self.streams.student("personal", sid).standard_exponential(count)
+        gaps = -np.log1p(-self.streams.event_uniforms("personal", sid, 0, count))
         return (np.cumsum(gaps) / rate).astype(np.float32)
 
     def _next_personal(self, s: Student) -> None:
@@ -248,7 +248,7 @@ class Model:
 
     def _uniforms(self, purpose: str, s: Student, index: int) -> np.ndarray:
         """The fixed block of uniforms for one setback of one student."""
-        return self.streams.student_event(purpose, s.id, index).random(DRAWS_PER_SETBACK)
+        return self.streams.event_uniforms(purpose, s.id, index, DRAWS_PER_SETBACK)
 
     @staticmethod
     def _binomial_at_least(u: float, n: int, p: float, k: int) -> bool:

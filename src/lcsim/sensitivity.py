@@ -1,8 +1,9 @@
 """Sensitivity analysis of a sweep directory, computed out of core from its stored tables.
 
-Runs are reduced part by part to per-point moments (count, mean, sum of squared deviations,
-merged with Chan's parallel update), so memory grows with the number of points, never with the
-number of runs. From the per-point means:
+Runs are read in batches (record batches of runs.parquet, or the result store's parts while a
+sweep is unfinished) and reduced to per-point moments (count, mean, sum of squared deviations,
+merged with Chan et al.'s parallel update), so memory grows with the number of points, never
+with the number of runs. From the per-point means:
 
 * standardized regression coefficients (SRC) for any design: OLS of the z-scored metric on the
   z-scored factor codes (log of the value for log ranges, the ordinal code for non-numeric
@@ -43,7 +44,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return json.loads((Path(directory) / "sweep.json").read_text(encoding="utf-8"))
 
 
-def iter_runs(directory: Path, batch_size: int = 65_536) -> Iterator[pd.DataFrame]:
+def iter_runs(directory: Path, batch_size: int = 4_096) -> Iterator[pd.DataFrame]:
     """The runs table in pieces of at most ``batch_size`` rows: record batches of runs.parquet,
     or, for a sweep that has not finished, the result-store parts (``store.iter_parts``)."""
     directory = Path(directory)
@@ -69,40 +70,43 @@ class PointMoments:
             return np.where(self.n > 1, np.sqrt(self.m2 / np.maximum(self.n - 1, 1)), np.nan)
 
 
-def point_moments(directory: Path, n_points: int) -> PointMoments:
-    """Reduce the runs to per-point moments, one part at a time."""
+def _batch_moments(points: np.ndarray, values: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per point in one batch: (points, count, mean, M2) per metric, NaNs ignored."""
+    order = np.argsort(points, kind="stable")
+    pts, v = points[order], values[order]
+    uniq, start = np.unique(pts, return_index=True)
+    ok = ~np.isnan(v)
+    nb = np.add.reduceat(ok.astype(float), start, axis=0)
+    sb = np.add.reduceat(np.where(ok, v, 0.0), start, axis=0)
+    mb = np.divide(sb, nb, out=np.zeros_like(sb), where=nb > 0)
+    sizes = np.diff(np.append(start, len(pts)))
+    dev = np.where(ok, v - np.repeat(mb, sizes, axis=0), 0.0)
+    return uniq, nb, mb, np.add.reduceat(dev * dev, start, axis=0)
+
+
+def point_moments(directory: Path, n_points: int, batch_size: int = 4_096) -> PointMoments:
+    """Reduce the runs to per-point moments, one batch at a time (Chan et al.'s merge)."""
     metrics: list[str] | None = None
-    n = mean = m2 = np.zeros((0, 0))
-    for part in iter_runs(directory):
+    n = mean = m2 = np.zeros((n_points, 0))
+    for part in iter_runs(directory, batch_size):
         if metrics is None:
             metrics = [c for c in part.columns if c not in KEYS]
-            shape = (n_points, len(metrics))
-            n, mean, m2 = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+            n, mean, m2 = (np.zeros((n_points, len(metrics))) for _ in range(3))
         if part.empty:
             continue
         values = part[metrics].apply(pd.to_numeric, errors="coerce").to_numpy(
             dtype=float, na_value=np.nan)
-        points = part["point"].to_numpy(dtype=np.int64)
-        for p in np.unique(points):
-            v = values[points == p]
-            ok = ~np.isnan(v)
-            nb = ok.sum(axis=0).astype(float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mb = np.where(nb > 0, np.nansum(v, axis=0) / np.maximum(nb, 1), 0.0)
-            m2b = np.nansum(np.where(ok, (v - mb) ** 2, 0.0), axis=0)
-            na, ma = n[p], mean[p]
-            tot = na + nb
-            with np.errstate(invalid="ignore", divide="ignore"):
-                delta = mb - ma
-                mean[p] = np.where(tot > 0, ma + delta * nb / np.maximum(tot, 1), 0.0)
-                m2[p] = m2[p] + m2b + np.where(tot > 0, delta**2 * na * nb / np.maximum(tot, 1),
-                                               0.0)
-            n[p] = tot
-    if metrics is None:
-        metrics = []
-        n = mean = m2 = np.zeros((n_points, 0))
+        p, nb, mb, m2b = _batch_moments(part["point"].to_numpy(dtype=np.int64), values)
+        na, ma = n[p], mean[p]
+        tot = na + nb
+        safe = np.maximum(tot, 1.0)
+        delta = mb - ma
+        mean[p] = np.where(tot > 0, ma + delta * nb / safe, 0.0)
+        m2[p] = m2[p] + m2b + np.where(tot > 0, delta * delta * na * nb / safe, 0.0)
+        n[p] = tot
     mean = np.where(n > 0, mean, np.nan)
-    return PointMoments(metrics, n, mean, m2)
+    return PointMoments(metrics or [], n, mean, m2)
 
 
 def point_summary(points: pd.DataFrame, mom: PointMoments, level: float = LEVEL) -> pd.DataFrame:

@@ -271,7 +271,7 @@ class FactorInfo:
 
     path: str
     spec: Factor
-    kind: str
+    kind: str | None  # field_kind(path); None: not a scenario field
 
     @property
     def integer(self) -> bool:
@@ -393,8 +393,10 @@ class SweepPlan:
         return [f.path for f in self.factors]
 
     def sweep_hash(self) -> str:
-        """Hash of everything that determines the results (not the base file's location)."""
-        text = json.dumps({"spec": self.spec.model_dump(mode="json", exclude={"base"}),
+        """Hash of everything that determines the results (not names, descriptions or the
+        base file's location)."""
+        spec = self.spec.model_dump(mode="json", exclude={"base", "name", "description"})
+        text = json.dumps({"spec": spec,
                            "base": self.base.model_dump(mode="json")}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -474,8 +476,8 @@ def plan_sweep(path: str | os.PathLike[str]) -> SweepPlan:
     if not base_path.is_file():
         raise ConfigError(f"base scenario {spec.base!r} not found (looked for {base_display})",
                           **_where(display, origins, "base"))
-    shown = Path(base_display)
-    base_raw, base_origins = load_mapping(shown if shown.is_file() else base_path)
+    nice = Path(base_display)  # same file, shorter name in messages
+    base_raw, base_origins = load_mapping(nice if nice.is_file() else base_path)
     base = validate_mapping(base_raw, Scenario, base_origins, base_display)
     base_data = base.model_dump()
 
@@ -635,12 +637,13 @@ def _prepare(directory: Path, plan: SweepPlan, resume: bool) -> dict[str, Any]:
             "points": plan.n_points, "status": "running", "started": now_iso()}
 
 
-def assemble_runs(store: ResultStore, path: Path, rows_per_group: int = 65_536) -> int:
+def assemble_runs(store: ResultStore, path: Path, rows_per_group: int = 4_096) -> int:
     """Stream the runs parts, in key order, into one Parquet file; return its row count.
 
     Unlike ``ResultStore.finalize`` this keeps neither every part's schema nor one row group
     per part (whose footer metadata a ParquetWriter holds until it closes), so the driver's
-    memory stays flat however many tasks a sweep has. Parts are cast to their unified schema.
+    memory stays flat however many tasks a sweep has. Parts are cast to their unified schema;
+    small parts are compacted 64 at a time (each pins a larger read buffer).
     """
     keys = sorted(store.done_keys("runs"))
     schema: pa.Schema | None = None
@@ -652,21 +655,25 @@ def assemble_runs(store: ResultStore, path: Path, rows_per_group: int = 65_536) 
         empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("point", "replication")})
         atomic_write_parquet(empty, path)
         return 0
-    rows, buffer = 0, []
+    rows = 0
+    pending: list[pa.Table] = []
+    chunks: list[pa.Table] = []
     with atomic_open(path, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
         for i, key in enumerate(keys):
             table = pq.read_table(store.part_path("runs", key))
-            buffer.append(pa.table({f.name: table.column(f.name).cast(f.type)
-                                    if f.name in table.column_names
-                                    else pa.nulls(table.num_rows, f.type) for f in schema},
-                                   schema=schema))
-            if len(buffer) >= 64:  # compact: small parts pin larger read buffers
-                buffer = [pa.concat_tables(buffer).combine_chunks()]
-            size = sum(t.num_rows for t in buffer)
-            if size >= rows_per_group or i == len(keys) - 1:
-                writer.write_table(pa.concat_tables(buffer), row_group_size=rows_per_group)
+            pending.append(pa.table({f.name: table.column(f.name).cast(f.type)
+                                     if f.name in table.column_names
+                                     else pa.nulls(table.num_rows, f.type) for f in schema},
+                                    schema=schema))
+            last = i == len(keys) - 1
+            if len(pending) == 64 or last:
+                chunks.append(pa.concat_tables(pending).combine_chunks())
+                pending = []
+            size = sum(t.num_rows for t in chunks)
+            if size >= rows_per_group or last:
+                writer.write_table(pa.concat_tables(chunks), row_group_size=rows_per_group)
                 rows += size
-                buffer = []
+                chunks = []
     return rows
 
 
@@ -683,6 +690,8 @@ def run_sweep(plan: SweepPlan, directory: Path, *, executor: Any, resume: bool =
     manifest = _prepare(directory, plan, resume)
     store = ResultStore(directory)
     store.write_json(MANIFEST, manifest)
+    for stale in ("runs.parquet", "point_summary.csv", "sensitivity.csv", "report.html"):
+        (directory / stale).unlink(missing_ok=True)  # a resumed sweep rebuilds them
     atomic_write_parquet(plan.points, directory / "points.parquet")
     atomic_write_parquet(pd.DataFrame(plan.unit, columns=plan.paths)
                          .assign(point=np.arange(plan.n_points))
@@ -691,8 +700,8 @@ def run_sweep(plan: SweepPlan, directory: Path, *, executor: Any, resume: bool =
     atomic_write_text(directory / "sweep.resolved.yaml", yaml.safe_dump(
         plan.spec.model_dump(mode="json"), sort_keys=False))
 
-    failures = execute(SweepTasks(plan), worker or run_point_batch, store, executor,
-                       progress=progress, desc=plan.name)
+    execute(SweepTasks(plan), worker or run_point_batch, store, executor, progress=progress,
+            desc=plan.name)  # failures are recorded in the store (failures/<task>.txt)
 
     assemble_runs(store, directory / "runs.parquet")
     recorded = store.failures()
@@ -701,7 +710,7 @@ def run_sweep(plan: SweepPlan, directory: Path, *, executor: Any, resume: bool =
          for k, v in recorded.items()], columns=["task", "point", "error"]),
         directory / "failures.csv")
     runs = pq.ParquetFile(directory / "runs.parquet").metadata.num_rows
-    manifest.update({"status": "failed" if failures else "complete", "finished": now_iso(),
+    manifest.update({"status": "failed" if recorded else "complete", "finished": now_iso(),
                      "runs": runs, "workers": workers,
                      "failed_tasks": sorted(recorded)})
     store.write_json(MANIFEST, manifest)

@@ -55,8 +55,8 @@ def _grid(n: int, ncols: int, w: float, h: float) -> tuple[Figure, list[Any]]:
 def main_effect(x: pd.Series, y: pd.Series, log: bool) -> pd.DataFrame:
     """Mean of the point means of y at each level of x (or in quantile bins of x), with a
     t interval across the points in that level (it includes the spread of other factors)."""
-    df = pd.DataFrame({"x": x.to_numpy(), "y": y.to_numpy()})
-    numeric = pd.api.types.is_numeric_dtype(df["x"]) and not pd.api.types.is_bool_dtype(df["x"])
+    df = pd.DataFrame({"x": x, "y": y.to_numpy()}).reset_index(drop=True)
+    numeric = _numeric(df["x"])
     if numeric and df["x"].nunique() > MAX_LEVELS:
         bins = pd.qcut(df["x"].rank(method="first"), BINS, labels=False)
         xs = np.log(df["x"]) if log else df["x"]
@@ -84,7 +84,7 @@ def _main_effects(points: pd.DataFrame, wide: pd.DataFrame, metrics: list[str],
         for (i, metric), (j, name) in itertools.product(enumerate(metrics), enumerate(names)):
             ax = axes[i, j]
             eff = main_effect(points[name], wide[metric], bool(factors[name].get("log")))
-            numeric = pd.api.types.is_numeric_dtype(eff["x"])
+            numeric = _numeric(points[name])
             xs = eff["x"].to_numpy(dtype=float) if numeric else np.arange(len(eff))
             ax.fill_between(xs, eff["ci_low"], eff["ci_high"], alpha=0.25, color="C0", lw=0)
             ax.plot(xs, eff["mean"], marker="o", ms=3, color="C0")
@@ -92,7 +92,7 @@ def _main_effects(points: pd.DataFrame, wide: pd.DataFrame, metrics: list[str],
                 ax.scatter(points[name], wide[metric], s=4, alpha=0.25, color="C7")
             if not numeric:
                 ax.set_xticks(xs, [str(v) for v in eff["x"]], fontsize=7)
-            if factors[name].get("log"):
+            if numeric and factors[name].get("log"):
                 ax.set_xscale("log")
             ax.tick_params(labelsize=7)
             if i == len(metrics) - 1:
@@ -132,7 +132,9 @@ def _heatmaps(points: pd.DataFrame, wide: pd.DataFrame, metrics: list[str],
 
 
 def _numeric(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    """Plotted on a number axis: numbers without nulls (booleans and nulls are categories)."""
+    return (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+            and not col.isna().any())
 
 
 def _bars(sens: pd.DataFrame, metrics: list[str], method: str) -> str:
@@ -148,7 +150,8 @@ def _bars(sens: pd.DataFrame, metrics: list[str], method: str) -> str:
         for ax, metric in zip(axes, shown, strict=True):
             sel = sens[(sens["metric"] == metric) & (sens["method"] == method)
                        & (sens["factor"] != MODEL_ROW)]
-            first = sel[sel["index"] == indices[0]].assign(size=lambda d: d["value"].abs())
+            key = "ST" if method == "sobol" else indices[0]  # bars sorted by this index
+            first = sel[sel["index"] == key].assign(size=lambda d: d["value"].abs())
             order = first.sort_values("size")["factor"].tolist()
             height = 0.8 / len(indices)
             for k, index in enumerate(indices):
@@ -197,14 +200,15 @@ def write_report(directory: Path) -> Path:
             and (directory / "sensitivity.csv").exists()):
         analyse(directory)
     points = pd.read_parquet(directory / "points.parquet")
-    summary = pd.read_csv(directory / "point_summary.csv")
+    summary = pd.read_csv(directory / "point_summary.csv", usecols=["point", "metric", "mean"],
+                          dtype={"point": "int64", "metric": str, "mean": "float64"})
     sens = pd.read_csv(directory / "sensitivity.csv")
     factors: dict[str, dict[str, Any]] = manifest["factors"]
-    wide = (summary.pivot_table(index="point", columns="metric", values="mean", dropna=False)
-            .reindex(points["point"]))
     all_metrics = list(dict.fromkeys(summary["metric"]))
     metrics = [m for m in HEADLINE if m in all_metrics] or all_metrics[:4]
-    wide = wide.reset_index(drop=True)
+    summary = summary[summary["metric"].isin(metrics)]
+    wide = (summary.pivot(index="point", columns="metric", values="mean")
+            .reindex(index=points["point"], columns=metrics).reset_index(drop=True))
     design = manifest["design"]
 
     info = pd.DataFrame([
@@ -249,12 +253,9 @@ def write_report(directory: Path) -> Path:
     body.append("<h3>Most influential factors per metric</h3>")
     body.append(_table(pd.DataFrame(rows)) if rows else "<p>No metric varied.</p>")
     if len(points) <= 60:
-        cols = [points] + [summary[summary["metric"] == m].set_index("point")["mean"]
-                           .rename(m).reindex(points["point"]).reset_index(drop=True)
-                           for m in metrics]
         body.append("<h2>Points</h2><p class='note'>Mean over replications; CIs per point "
                     "are in point_summary.csv.</p>")
-        body.append(_table(pd.concat(cols, axis=1)))
+        body.append(_table(pd.concat([points, wide], axis=1)))
     body.append("<h2>Metrics</h2><ul>" + "".join(
         f"<li><b>{_e(m)}</b>: {_e(DESCRIPTIONS.get(m, ''))}</li>" for m in metrics) + "</ul>")
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sweep "
