@@ -111,13 +111,13 @@ class Episodes(Part):
     recovery_days: float = Field(
         120.0, gt=0.0, le=3650.0, description="mean time to spontaneous recovery")
     withdraw_hazard_per_year: float = Field(
-        0.03, ge=0.0, le=10.0,
+        0.045, ge=0.0, le=10.0,
         description="hazard of leaving (a leave of absence or a withdrawal, see "
         "leave_instead_prob) at onset, per year")
     hazard_growth_per_month: float = Field(
         0.9, ge=0.0, le=20.0, description="relative growth of that hazard per month unhelped")
     fail_if_unresolved: Prob = Field(
-        0.65, description="chance an academic episode unresolved at year end fails progression")
+        0.55, description="chance an academic episode unresolved at year end fails progression")
     fail_if_in_intervention: Prob = Field(
         0.25, description="the same, for an episode being helped at year end")
     leave_instead_prob: Prob = Field(
