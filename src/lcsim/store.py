@@ -229,12 +229,16 @@ class ResultStore:
     ) -> tuple[pa.Schema, list[tuple[Path, list[str]]]]:
         """Unified schema of the parts (footers only) and, per part, the columns to read."""
         files = self._part_files(table)
-        schemas = [pq.read_schema(f) for f in files]
-        schema = _select(_unify(schemas), columns) if files else pa.schema([])
-        plan = [
-            (f, [c for c in schema.names if c in s.names])
-            for f, s in zip(files, schemas, strict=True)
-        ]
+        unified: pa.Schema | None = None
+        names: list[frozenset[str]] = []
+        shared: dict[frozenset[str], frozenset[str]] = {}  # parts usually share one column set
+        for f in files:  # one footer at a time: memory does not grow with the number of parts
+            part = pq.read_schema(f)
+            unified = part if unified is None else _unify([unified, part])
+            key = frozenset(part.names)
+            names.append(shared.setdefault(key, key))
+        schema = _select(unified, columns) if unified is not None else pa.schema([])
+        plan = [(f, [c for c in schema.names if c in n]) for f, n in zip(files, names, strict=True)]
         return schema, plan
 
     def iter_arrow(
