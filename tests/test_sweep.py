@@ -27,16 +27,13 @@ from lcsim.sensitivity import (
     src,
 )
 from lcsim.store import ResultStore
-from lcsim.sweep import (
+from lcsim.sweep import SweepTasks, assemble_runs, plan_sweep, run_sweep
+from lcsim.sweep_design import (
     Factor,
     FactorInfo,
     SweepSpec,
-    SweepTasks,
-    assemble_runs,
     field_kind,
-    plan_sweep,
     point_scenario,
-    run_sweep,
     unit_design,
 )
 from lcsim.sweep_report import write_report

@@ -184,7 +184,7 @@ def sobol_indices(names: list[str], y: np.ndarray, seed: int,
     """Sobol' S1 and ST with bootstrap CIs (SALib) from a Saltelli design's outputs."""
     from SALib.analyze import sobol
 
-    from lcsim.sweep import salib_problem
+    from lcsim.sweep_design import salib_problem
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -204,7 +204,7 @@ def morris_indices(names: list[str], x: np.ndarray, y: np.ndarray, levels: int, 
     """Morris mu* (with bootstrap CI), sigma and mu (SALib) from the unit-cube design."""
     from SALib.analyze import morris
 
-    from lcsim.sweep import salib_problem
+    from lcsim.sweep_design import salib_problem
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
