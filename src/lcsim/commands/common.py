@@ -11,26 +11,24 @@ from pathlib import Path
 import pandas as pd
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+def _whole_number(text: str, minimum: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, found {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what} >= {minimum}, found {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _whole_number(text, 1, "a number")
 
 
 def seed_int(text: str) -> int:
     """argparse type: a seed, an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, found {value}")
-    return value
+    return _whole_number(text, 0, "a seed")
 
 
 def add_execution(parser: argparse.ArgumentParser) -> None:
