@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from lcsim import community, model
+from lcsim import community, model, rules
 from lcsim.cli import COMMANDS
 from lcsim.metrics import METRIC_NAMES
 from lcsim.reference import (
@@ -193,7 +193,7 @@ def test_readme_links_the_docs() -> None:
 
 def test_model_doc_lists_every_assumed_constant_with_its_value() -> None:
     rows = _table_rows(_read(MODEL_DOC))
-    constants = {name: getattr(mod, name) for mod in (community, model)
+    constants = {name: getattr(mod, name) for mod in (community, model, rules)
                  for name in dir(mod) if name.startswith("ASSUMED_")}
     assert len(constants) > 20
     for name, value in constants.items():

@@ -1,0 +1,148 @@
+"""The model's rules: student state as functions of time, and how episodes are noticed.
+
+`Rules` is a mixin of `Model`: it holds the formulas that turn a student's situation into
+belonging, ties, identity, skills, the hazard of leaving, each detection channel's time and the
+referral delay (docs/model.md sections 6.1-6.5), apart from the event handling in `model.py`.
+It expects `scenario`, `structure`, `teaching`, `clerkship`, `hazard_growth`, `phases` and `env`.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+from lcsim.agents import ACADEMIC, ISOLATION, Episode, Student
+from lcsim.community import (
+    ASSUMED_BELONGING_BASE,
+    ASSUMED_BELONGING_PER_TIE_FACTOR,
+    ASSUMED_TIE_HALF,
+)
+from lcsim.processes import SEVERITY_HAZARD
+from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
+
+RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
+ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
+ASSUMED_CONNECTED_PREVENT = 0.95  # ... and lowers conversion of setbacks into episodes
+ASSUMED_MENTOR_PREVENT = 0.9  # an active near-peer mentor lowers conversion
+ASSUMED_BELONGING_PREVENT = 1.0  # log-odds-like slope of conversion on belonging
+ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
+ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
+ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
+ASSUMED_ADVISOR_MEETING_HOURS = 0.5
+ASSUMED_VISIBILITY_SHARE = 0.5  # share of detection-time variation common to all channels
+_NORMAL = NormalDist()
+
+
+def visible(u: np.ndarray) -> list[float]:
+    """Channel uniforms (slots 5-11) sharing the episode's visibility (slot 15).
+
+    Some difficulties are easy to see and some are hidden from everyone: each channel's uniform
+    is a Gaussian-copula mix of a common visibility draw and the channel's own draw, so the
+    channels are positively dependent (and a scenario's detection times stay paired with
+    another scenario's under common random numbers).
+    """
+    out = u.tolist()
+    w = ASSUMED_VISIBILITY_SHARE
+    if w > 0.0:
+        common = math.sqrt(w) * _NORMAL.inv_cdf(min(max(out[15], 1e-12), 1 - 1e-12))
+        own = math.sqrt(1.0 - w)
+        for i in range(5, 12):
+            z = common + own * _NORMAL.inv_cdf(min(max(out[i], 1e-12), 1 - 1e-12))
+            out[i] = _NORMAL.cdf(z)
+    return out
+
+
+class Rules:
+    """Formulas of the model that depend only on state, not on event handling."""
+
+    def in_clerkship(self, s: Student) -> bool:
+        return s.year in self.clerkship
+
+    def peer_ties(self, s: Student, t: float) -> float:
+        return self.structure.ties_at(t - s.entry, self.structure.peer_rate_pre)
+
+    def mentored(self, s: Student, year: int | None = None) -> bool:
+        """Whether the student has a near-peer mentor in `year` (default: their current year)."""
+        return (s.year if year is None else year) in self.structure.mentee_years
+
+    def belonging(self, s: Student, t: float, year: int | None = None) -> float:
+        ties = self.peer_ties(s, t)
+        b = ASSUMED_BELONGING_BASE + s.belonging_offset
+        b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
+        b += 0.05 * self.mentored(s, year) + 0.05 * s.connected
+        return min(1.0, max(0.0, b))
+
+    def identity(self, s: Student, t: float) -> float:
+        target = self.structure.identity_target
+        return target - (target - 0.5) * math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS)
+
+    def clinical_skills(self, s: Student, t: float) -> float:
+        target = self.structure.skills_target
+        return target * (1.0 - math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS))
+
+    # -- episodes: hazard of leaving, detection, referral ------------------------------------
+    def withdraw_rate(self, s: Student, ep: Episode, t: float) -> float:
+        """Daily hazard of leaving at onset; it grows while the episode is unhelped."""
+        e = self.scenario.episodes
+        h = e.withdraw_hazard_per_year / YEAR * SEVERITY_HAZARD[ep.severity] * s.risk
+        h *= math.exp(-ASSUMED_BELONGING_PREVENT * (self.belonging(s, t) - 0.5))
+        return h * math.exp(-ASSUMED_IDENTITY_HAZARD * (self.identity(s, t) - 0.6))
+
+    def detection(self, s: Student, ep: Episode, u: np.ndarray) -> tuple[float, str | None]:
+        """Earliest detection time and channel: each channel draws its own time (a race)."""
+        sc, st, t0 = self.scenario, self.structure, ep.onset
+        rel, teach = t0 - s.entry, self.teaching
+        phases = self.phases[s.id].tolist()
+        b = self.belonging(s, t0)
+        sr = sc.self_referral
+        rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
+        u = visible(u)
+        times = {"self": exp_time(u[5], rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))}
+        clerk = self.in_clerkship(s)
+        ties = self.peer_ties(s, t0)
+        peer = (st.peer_rate_clerk if clerk else st.peer_rate_pre) * st.peer_detect
+        peer *= ties / (ties + ASSUMED_TIE_HALF) * (0.5 if ep.kind == ISOLATION else 1.0)
+        times["peer"] = exp_time(u[6], peer)
+        if self.mentored(s):
+            t = exp_time(u[7], st.mentor_rate * st.mentor_detect)
+            times["mentor"] = t if rel + t < s.year_start - s.entry + YEAR else math.inf
+        if st.coach_meetings > 0:
+            n = geometric_trials(u[8], st.coach_detect)
+            times["coach"] = nth_after(rel, n, phases[0], teach / st.coach_meetings, teach) - rel
+        sessions_now = st.sessions_in_clerkships or not clerk
+        if st.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
+            n = geometric_trials(u[9], st.session_detect)
+            t = nth_after(rel, n, phases[2], st.session_interval, teach) - rel
+            if not st.sessions_in_clerkships:
+                first_clerk = min(self.clerkship, default=5)
+                if t0 + t >= s.year_start + (first_clerk - max(s.year, 1)) * YEAR:
+                    t = math.inf
+            times["facilitator"] = t
+        if st.advisor_meetings > 0:
+            n = geometric_trials(u[10], st.advisor_detect)
+            gap = teach / st.advisor_meetings
+            times["advisor"] = nth_after(rel, n, phases[1], gap, teach) - rel
+        if ep.kind == ACADEMIC:
+            inst = sc.institution
+            n = geometric_trials(u[11], inst.grades_detect_prob)
+            gap = teach / sc.calendar.exam_blocks_per_year
+            t = nth_after(rel, n, gap, gap, teach) - rel
+            times["institution"] = t + inst.grade_release_days
+        channel = min(times, key=times.__getitem__)
+        t = times[channel]
+        return (t0 + t, channel) if math.isfinite(t) else (math.inf, None)
+
+    def referral_delay(self, channel: str, u: float) -> float:
+        """Self-referral is immediate; others wait to be passed on, or for the leadership group."""
+        if channel == "self":
+            return 0.0
+        days = self.scenario.support.referral_delay_days
+        delay = exp_time(u, 1.0 / days) if days > 0 else 0.0
+        weeks = self.structure.leadership_weeks
+        if weeks:
+            gap = 7.0 * weeks
+            now = self.env.now
+            delay = min(delay, math.ceil(now / gap) * gap - now)
+        return delay
