@@ -182,6 +182,10 @@ def run_scenario(scenario: Scenario, directory: Path, *, replications: int, seed
     started = now_iso()
     prepare(directory, scenario, seed, stream, resume)
     tasks = batches(scenario, seed, 0, replications, stream)
+    foreign = ResultStore(directory).done_tasks() - {t.key for t in tasks}
+    if foreign:
+        raise RunError(f"cannot resume {directory}: it holds replications of a run with a "
+                       f"different --replications (e.g. {min(foreign)}); use the same number")
     failures = execute(tasks, run_batch, ResultStore(directory), executor,
                        progress=progress, desc=scenario.name)
     return finish(directory, scenario, seed, replications, stream, workers, started, failures)

@@ -85,6 +85,7 @@ def compute(result: RunResult) -> dict[str, float]:
     dismissed = (st["status"] == "dismissed").to_numpy()
     withdrawn = (st["status"] == "withdrawn").to_numpy()
     detected = ep["channel"].dropna().map(CHANNEL_GROUP)
+    nothing = float("nan")  # shares of noticed episodes are undefined when none was noticed
     shares = detected.value_counts(normalize=True) if len(detected) else pd.Series(dtype=float)
     ended = ep[ep["outcome"] != "censored"]
     out = {
@@ -100,10 +101,10 @@ def compute(result: RunResult) -> dict[str, float]:
         "time_to_intervention_p90_days": _km(ep, "onset", "intervention_start", 0.9),
         "unhelped_share": float(ended["intervention_start"].isna().mean())
         if len(ended) else float("nan"),
-        "detected_by_peer": float(shares.get("peer", 0.0)),
-        "detected_by_faculty": float(shares.get("faculty", 0.0)),
-        "detected_by_self": float(shares.get("self", 0.0)),
-        "detected_by_institution": float(shares.get("institution", 0.0)),
+        "detected_by_peer": float(shares.get("peer", 0.0)) if len(detected) else nothing,
+        "detected_by_faculty": float(shares.get("faculty", 0.0)) if len(detected) else nothing,
+        "detected_by_self": float(shares.get("self", 0.0)) if len(detected) else nothing,
+        "detected_by_institution": float(shares.get("institution", 0.0)) if len(detected) else nothing,
         "faculty_load_ratio": tot["faculty_hours_demanded"] / tot["faculty_hours_protected"]
         if tot["faculty_hours_protected"] > 0 else float("nan"),
         "belonging_mean": float(st["belonging"].mean()),

@@ -37,11 +37,13 @@ def school_calendar(m: Model):
     """
     env, cal = m.env, m.scenario.calendar
     gap = m.teaching / cal.exam_blocks_per_year
-    licensing_day = min(m.teaching + 1.0, YEAR - 1.0)  # after the last block, before year end
+    # Exams come strictly before the year end (even with no break), the licensing exam last.
+    blocks = [min(gap * (j + 1), YEAR - 2.0) for j in range(cal.exam_blocks_per_year)]
+    licensing_day = min(m.teaching + 1.0, YEAR - 1.0)
     for k in range(math.ceil(m.horizon / YEAR)):
         ys = k * YEAR
         m.enrol_cohort(k)
-        for day in [gap * (j + 1) for j in range(cal.exam_blocks_per_year)] + [licensing_day]:
+        for day in [*blocks, licensing_day]:
             if ys + day > env.now:
                 yield env.timeout(ys + day - env.now)
             licensing = day == licensing_day

@@ -115,9 +115,9 @@ class Rules:
         if st.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
             n = geometric_trials(u[9], st.session_detect)
             t = nth_after(rel, n, phases[2], st.session_interval, teach) - rel
-            if not st.sessions_in_clerkships:
-                first_clerk = min(self.clerkship, default=5)
-                if t0 + t >= s.year_start + (first_clerk - max(s.year, 1)) * YEAR:
+            if not st.sessions_in_clerkships:  # sessions stop at the next clerkship year
+                later = [y for y in self.clerkship if y > s.year]
+                if later and t0 + t >= s.year_start + (min(later) - s.year) * YEAR:
                     t = math.inf
             times["facilitator"] = t
         if st.advisor_meetings > 0:

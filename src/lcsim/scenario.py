@@ -60,6 +60,8 @@ class Population(Part):
         names = [g.name for g in self.subgroups]
         if len(set(names)) != len(names):
             raise ValueError("subgroup names must be unique")
+        if "none" in names:
+            raise ValueError("'none' is reserved for students in no subgroup")
         return self
 
 

@@ -1,0 +1,67 @@
+"""Edge cases found in review: resuming with another replication count, exams with no break,
+metrics with nothing noticed, the reserved subgroup name, sessions outside clerkship years."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from lcsim.engine import SerialExecutor
+from lcsim.experiment import RunError, run_scenario
+from lcsim.metrics import compute
+from lcsim.model import Model
+from lcsim.scenario import Scenario
+from lcsim.schedule import YEAR
+
+
+def small(**sections) -> Scenario:
+    data = {"name": "edge", "population": {"class_size": 60, "cohorts": 2}}
+    data.update(sections)
+    return Scenario.model_validate(data)
+
+
+def test_resume_with_another_replication_count_is_refused(tmp_path: Path) -> None:
+    sc, out = small(), tmp_path / "run"
+    first = run_scenario(sc, out, replications=7, seed=1, executor=SerialExecutor())
+    assert sorted(first.runs["replication"]) == list(range(7))
+    with pytest.raises(RunError, match="different --replications"):
+        run_scenario(sc, out, replications=10, seed=1, executor=SerialExecutor(), resume=True)
+    again = run_scenario(sc, out, replications=7, seed=1, executor=SerialExecutor(), resume=True)
+    assert sorted(again.runs["replication"]) == list(range(7))  # nothing counted twice
+
+
+def test_with_no_break_exams_still_come_before_the_year_end() -> None:
+    sc = small(calendar={"break_weeks": 0}, setbacks={"academic_prob_per_exam": 0.5})
+    episodes = Model(sc, 3).run().episodes
+    academic = episodes[episodes["type"] == "academic"]
+    assert len(academic) > 50
+    at_year_end = np.isclose(np.mod(academic["onset"].to_numpy(), YEAR), 0.0)
+    assert not at_year_end.any()
+
+
+def test_detection_shares_are_undefined_when_nothing_was_noticed() -> None:
+    sc = small(setbacks={"personal_per_year": 0, "academic_prob_per_exam": 0,
+                         "licensing_exam_prob": 0})
+    metrics = compute(Model(sc, 1).run())
+    for group in ("peer", "faculty", "self", "institution"):
+        assert math.isnan(metrics[f"detected_by_{group}"])
+
+
+def test_subgroup_name_none_is_reserved() -> None:
+    with pytest.raises(ValidationError, match="reserved"):
+        small(population={"subgroups": [{"name": "none", "share": 0.1}]})
+
+
+def test_facilitators_notice_in_a_year_that_is_not_a_clerkship_year() -> None:
+    """Clerkships in year 3 only: year-4 students are back in small groups."""
+    sc = small(calendar={"clerkship_years": [3]}, community={},
+               small_groups={"facilitator_notice_prob": 1.0, "sessions_per_month": 8})
+    model = Model(sc, 2)
+    result = model.run()
+    episodes = result.episodes.merge(result.students[["student", "entry"]], on="student")
+    year4 = episodes[(episodes["onset"] - episodes["entry"]) // YEAR == 3]
+    assert (year4["channel"] == "facilitator").sum() > 0
