@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,14 @@ FULL_LC: dict[str, Any] = {
     "peer_mentoring": {"mentees_per_mentor": 4, "mentor_year": 2, "mentee_years": [1]},
     "space": {"assigned": True, "contact_multiplier": 1.4},
 }
+
+
+def write_small_scenario(directory: Path, name: str, base: str) -> Path:
+    """A scenario file extending `base` with a small population (fast CLI tests)."""
+    path = directory / f"{name}.yaml"
+    path.write_text(f"extends: {base}\nname: {name}\n"
+                    "population: {class_size: 60, cohorts: 2}\n", encoding="utf-8")
+    return path
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:

@@ -16,6 +16,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import lcsim.experiment as experiment
+from conftest import write_small_scenario
 from lcsim.analysis import holm
 from lcsim.cli import main
 from lcsim.compare import CompareError, compare, comparison_table
@@ -27,20 +28,15 @@ TABLES = ("runs.csv", "students.parquet", "episodes.parquet")
 N = 10
 
 
-def _write(directory: Path, name: str, base: str) -> Path:
-    path = directory / f"{name}.yaml"
-    path.write_text(f"extends: {base}\nname: {name}\n"
-                    "population: {class_size: 60, cohorts: 2}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """ref (baseline), same (identical settings, other name), lc (coached LC)."""
     d = tmp_path_factory.mktemp("scenarios")
-    ref = _write(d, "ref", str(SHIPPED / "baseline.yaml"))
-    return {"ref": ref, "same": _write(d, "same", ref.name),
-            "lc": _write(d, "lc", str(SHIPPED / "coached-lc.yaml"))}
+    ref = write_small_scenario(d, "ref", str(SHIPPED / "baseline.yaml"))
+    return {"ref": ref, "same": write_small_scenario(d, "same", ref.name),
+            "lc": write_small_scenario(d, "lc", str(SHIPPED / "coached-lc.yaml"))}
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

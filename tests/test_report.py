@@ -16,6 +16,7 @@ import pytest
 
 import lcsim.experiment as experiment
 import lcsim.model as model
+from conftest import write_small_scenario
 from lcsim.cli import main
 from lcsim.loader import load_model
 from lcsim.report import changes, fmt_change, km_data, subgroup_rates, title
@@ -25,20 +26,15 @@ SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _write(directory: Path, name: str, base: str) -> Path:
-    path = directory / f"{name}.yaml"
-    path.write_text(f"extends: {base}\nname: {name}\n"
-                    "population: {class_size: 60, cohorts: 2}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small comparison: baseline, an identical copy, and the coached LC (8 replications)."""
     d = tmp_path_factory.mktemp("report")
-    ref = _write(d, "ref", str(SHIPPED / "baseline.yaml"))
-    same = _write(d, "same", ref.name)
-    lc = _write(d, "coached-lc", str(SHIPPED / "coached-lc.yaml"))
+    ref = write_small_scenario(d, "ref", str(SHIPPED / "baseline.yaml"))
+    same = write_small_scenario(d, "same", ref.name)
+    lc = write_small_scenario(d, "coached-lc", str(SHIPPED / "coached-lc.yaml"))
     out = d / "cmp"
     code = main(["compare", str(ref), str(same), str(lc), "-n", "8", "--workers", "1",
                  "--out", str(out), "--json"])
