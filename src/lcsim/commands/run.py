@@ -25,8 +25,8 @@ from lcsim.scenario import Scenario
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run replications of one scenario",
                        description="Run replications of one scenario and write runs.csv, "
-                       "students.parquet, episodes.parquet, manifest.json and "
-                       "scenario.resolved.yaml.")
+                       "students.parquet, episodes.parquet, faculty.parquet, manifest.json "
+                       "and scenario.resolved.yaml (see the README for their columns).")
     p.add_argument("scenario", type=Path, metavar="SCENARIO.yaml")
     p.add_argument("--replications", "-n", type=positive_int, default=50,
                    help="replications (default 50)")
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default results/<scenario>-<timestamp>/)")
     p.add_argument("--resume", action="store_true",
-                   help="finish an interrupted run in --out")
+                   help="finish an interrupted run in --out (same inputs and --replications)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object with the metrics and nothing else")
     p.set_defaults(func=main)
