@@ -8,19 +8,21 @@ used as a mean) fails by many SEs while sampling noise passes with probability >
 from __future__ import annotations
 
 import math
+from itertools import islice
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate
+from scipy import integrate, stats
 
 from lcsim.schedule import (
     YEAR,
+    contacts_after,
     exp_time,
     from_teaching,
-    geometric_trials,
     nth_after,
+    residual_uniform,
     rising_hazard_time,
     to_teaching,
 )
@@ -158,25 +160,6 @@ def test_nth_after_from_a_break_keeps_a_contact_at_the_year_start() -> None:
 # -- waiting times ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("p", [0.05, 0.3, 0.6, 0.9])
-def test_geometric_trials_distribution(p: float) -> None:
-    n = np.array([geometric_trials(u, p) for u in uniforms(1)])
-    assert n.min() >= 1 and np.all(n == np.floor(n))
-    se = math.sqrt((1 - p) / p**2 / N)  # SD of a geometric count / sqrt(N)
-    assert abs(n.mean() - 1 / p) < 4 * se
-    p1 = (n == 1).mean()  # P(first trial succeeds) = p
-    assert abs(p1 - p) < 4 * math.sqrt(p * (1 - p) / N)
-
-
-def test_geometric_trials_edges() -> None:
-    assert geometric_trials(0.3, 0.0) == math.inf
-    assert geometric_trials(0.999, 1.0) == 1
-    assert geometric_trials(0.0, 0.5) == 1
-    # Monotone in u: a later uniform never needs fewer trials (what CRN pairing relies on).
-    us = np.linspace(0, 0.999, 200)
-    assert np.all(np.diff([geometric_trials(u, 0.2) for u in us]) >= 0)
-
-
 @pytest.mark.parametrize("rate", [0.01, 1.0, 7.5])
 def test_exp_time_distribution(rate: float) -> None:
     t = np.array([exp_time(u, rate) for u in uniforms(2)])
@@ -215,3 +198,38 @@ def test_rising_hazard_time_edges() -> None:
     assert rising_hazard_time(0.5, 0.1, 0.0) == pytest.approx(math.log(2) / 0.1)
     # Growth only brings the time forward.
     assert rising_hazard_time(0.5, 0.1, 0.5) < rising_hazard_time(0.5, 0.1, 0.0)
+
+
+@given(days=st.floats(0.0, 4 * YEAR), phase=st.floats(0.0, 99.0),
+       interval=st.floats(5.0, 100.0), teaching=teaching_len)
+@settings(max_examples=200, deadline=None)
+def test_contacts_after_lists_the_nth_contacts_in_order(days: float, phase: float,
+                                                         interval: float,
+                                                         teaching: float) -> None:
+    got = list(islice(contacts_after(days, phase, interval, teaching), 6))
+    assert got == [nth_after(days, n, phase, interval, teaching) for n in range(1, 7)]
+    assert all(b > a for a, b in zip(got, got[1:], strict=False))
+
+
+def test_contacts_after_an_infinite_interval_is_empty() -> None:
+    assert list(contacts_after(10.0, 0.0, math.inf, 300.0)) == []
+
+
+@pytest.mark.parametrize(("a", "growth", "t"), [(0.01, 0.03, 20.0), (0.002, 0.5, 60.0),
+                                                  (0.02, 0.0, 30.0)])
+def test_residual_uniform_is_uniform_among_survivors_and_measures_time_left(
+        a: float, growth: float, t: float) -> None:
+    us = uniforms(7)
+    times = np.array([rising_hazard_time(u, a, growth) for u in us])
+    alive = us[times > t]
+    assert len(alive) > 2_000
+    res = np.array([residual_uniform(u, a, growth, t) for u in alive])
+    # Uniform on [0, 1): KS test at a fixed seed (p > 0.001 fails a wrong formula badly).
+    assert stats.kstest(res, "uniform").pvalue > 1e-3
+    # It is the hazard still to accumulate after t: H(T) - H(t) = -log(1 - residual).
+    def hazard(x: float) -> float:
+        return a * x * (1 + growth * x / 2)
+
+    for u, r in zip(alive[:50], res[:50], strict=True):
+        left = hazard(rising_hazard_time(u, a, growth)) - hazard(t)
+        assert -math.log1p(-r) == pytest.approx(left, rel=1e-6, abs=1e-9)

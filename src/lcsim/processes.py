@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from lcsim.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode
-from lcsim.schedule import YEAR, exp_time, rising_hazard_time
+from lcsim.schedule import YEAR, exp_time, residual_uniform, rising_hazard_time
 
 if TYPE_CHECKING:
     from lcsim.model import Model
@@ -84,8 +84,9 @@ def episode_life(m: Model, ep: Episode, u):
     s, t0 = ep.student, ep.onset
     recover = t0 + exp_time(u[3], 1.0 / (m.scenario.episodes.recovery_days
                                         * SEVERITY_RECOVERY[ep.severity]))
-    leave = t0 + rising_hazard_time(u[4], m.withdraw_rate(s, ep, t0), m.hazard_growth)
-    detect, channel = m.detection(s, ep, u)
+    hazard = m.withdraw_rate(s, ep, t0)
+    leave = t0 + rising_hazard_time(u[4], hazard, m.hazard_growth)
+    detect, channel = m.detection(s, ep, u, min(recover, leave, m.horizon) - t0)
     try:
         first = min(detect, recover, leave)
         if math.isinf(first):
@@ -115,7 +116,10 @@ def episode_life(m: Model, ep: Episode, u):
         helped = yield from m.support.serve(sup.intervention_days, give_up, start)
         if not helped:
             return m.unhelped_exit(ep, u[14]) if give_up == leave else m.close(ep, "recovered")
-        m.after_intervention(ep, u[13], recover)
+        # Those counselled into a leave are those who were closest to leaving: the outcome's
+        # uniform is the leaving draw, renewed at the start of help (docs/model.md section 6.7).
+        m.after_intervention(ep, residual_uniform(u[4], hazard, m.hazard_growth,
+                                                  ep.intervention_start - t0), recover)
     except simpy.Interrupt as stop:
         m.close(ep, str(stop.cause))
 

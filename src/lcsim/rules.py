@@ -9,6 +9,8 @@ It expects `scenario`, `structure`, `teaching`, `clerkship`, `hazard_growth`, `p
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import takewhile
 from statistics import NormalDist
 
 import numpy as np
@@ -19,8 +21,9 @@ from lcsim.community import (
     ASSUMED_BELONGING_PER_TIE_FACTOR,
     ASSUMED_TIE_HALF,
 )
+from lcsim.detection import Contacts, Flow, first_detection
 from lcsim.processes import SEVERITY_HAZARD
-from lcsim.schedule import YEAR, exp_time, geometric_trials, nth_after
+from lcsim.schedule import YEAR, contacts_after, exp_time
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
@@ -31,27 +34,19 @@ ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinic
 ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
 ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
 ASSUMED_ADVISOR_MEETING_HOURS = 0.5
-ASSUMED_VISIBILITY_SHARE = 0.5  # share of detection-time variation common to all channels
+ASSUMED_VISIBILITY_SD = 0.7  # log-scale spread of how visible an episode is to every channel
 _NORMAL = NormalDist()
 
 
-def visible(u: np.ndarray) -> list[float]:
-    """Channel uniforms (slots 5-11) sharing the episode's visibility (slot 15).
+def visibility(u: float) -> float:
+    """An episode's visibility: a lognormal multiplier (mean 1) of every channel's hazard.
 
-    Some difficulties are easy to see and some are hidden from everyone: each channel's uniform
-    is a Gaussian-copula mix of a common visibility draw and the channel's own draw, so the
-    channels are positively dependent (and a scenario's detection times stay paired with
-    another scenario's under common random numbers).
+    Some difficulties are easy to see and some are hidden from everyone, so the channels'
+    chances of noticing one episode go up and down together (docs/model.md section 6.4).
     """
-    out = u.tolist()
-    w = ASSUMED_VISIBILITY_SHARE
-    if w > 0.0:
-        common = math.sqrt(w) * _NORMAL.inv_cdf(min(max(out[15], 1e-12), 1 - 1e-12))
-        own = math.sqrt(1.0 - w)
-        for i in range(5, 12):
-            z = common + own * _NORMAL.inv_cdf(min(max(out[i], 1e-12), 1 - 1e-12))
-            out[i] = _NORMAL.cdf(z)
-    return out
+    sd = ASSUMED_VISIBILITY_SD
+    z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+    return math.exp(sd * z - sd * sd / 2)
 
 
 class Rules:
@@ -90,49 +85,58 @@ class Rules:
         h *= math.exp(-ASSUMED_BELONGING_PREVENT * (self.belonging(s, t) - 0.5))
         return h * math.exp(-ASSUMED_IDENTITY_HAZARD * (self.identity(s, t) - 0.6))
 
-    def detection(self, s: Student, ep: Episode, u: np.ndarray) -> tuple[float, str | None]:
-        """Earliest detection time and channel: each channel draws its own time (a race)."""
+    def detection(self, s: Student, ep: Episode, u: np.ndarray,
+                  limit: float) -> tuple[float, str | None]:
+        """Detection time and channel: one hazard clock summing every channel (detection.py).
+
+        Slot 5 of the episode's uniforms is the clock's Exp(1) threshold, slot 6 picks the
+        channel, slot 15 is the episode's visibility. Times after `limit` are not needed.
+        """
         sc, st, t0 = self.scenario, self.structure, ep.onset
         rel, teach = t0 - s.entry, self.teaching
         phases = self.phases[s.id].tolist()
         b = self.belonging(s, t0)
         sr = sc.self_referral
         rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
-        u = visible(u)
-        times = {"self": exp_time(u[5], rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))}
+        flows = [Flow("self", rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))]
         clerk = self.in_clerkship(s)
         ties = self.peer_ties(s, t0)
         peer = (st.peer_rate_clerk if clerk else st.peer_rate_pre) * st.peer_detect
         peer *= ties / (ties + ASSUMED_TIE_HALF) * (0.5 if ep.kind == ISOLATION else 1.0)
-        times["peer"] = exp_time(u[6], peer)
-        if self.mentored(s):
-            t = exp_time(u[7], st.mentor_rate * st.mentor_detect)
-            times["mentor"] = t if rel + t < s.year_start - s.entry + YEAR else math.inf
+        flows.append(Flow("peer", peer))
+        if self.mentored(s):  # until the end of the current academic year
+            flows.append(Flow("mentor", st.mentor_rate * st.mentor_detect,
+                              s.year_start + YEAR - t0))
+
+        def after(phase: float, gap: float, until: float = math.inf) -> Iterator[float]:
+            times = (x - rel for x in contacts_after(rel, phase, gap, teach))
+            return takewhile(lambda t: t < until, times)
+
+        contacts = []
         if st.coach_meetings > 0:
-            n = geometric_trials(u[8], st.coach_detect)
-            times["coach"] = nth_after(rel, n, phases[0], teach / st.coach_meetings, teach) - rel
+            contacts.append(Contacts("coach", st.coach_detect,
+                                     after(phases[0], teach / st.coach_meetings)))
         sessions_now = st.sessions_in_clerkships or not clerk
         if st.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
-            n = geometric_trials(u[9], st.session_detect)
-            t = nth_after(rel, n, phases[2], st.session_interval, teach) - rel
+            until = math.inf
             if not st.sessions_in_clerkships:  # sessions stop at the next clerkship year
                 later = [y for y in self.clerkship if y > s.year]
-                if later and t0 + t >= s.year_start + (min(later) - s.year) * YEAR:
-                    t = math.inf
-            times["facilitator"] = t
+                if later:
+                    until = s.year_start + (min(later) - s.year) * YEAR - t0
+            contacts.append(Contacts("facilitator", st.session_detect,
+                                     after(phases[2], st.session_interval, until)))
         if st.advisor_meetings > 0:
-            n = geometric_trials(u[10], st.advisor_detect)
-            gap = teach / st.advisor_meetings
-            times["advisor"] = nth_after(rel, n, phases[1], gap, teach) - rel
-        if ep.kind == ACADEMIC:
+            contacts.append(Contacts("advisor", st.advisor_detect,
+                                     after(phases[1], teach / st.advisor_meetings)))
+        if ep.kind == ACADEMIC:  # grades are seen some days after each exam block
             inst = sc.institution
-            n = geometric_trials(u[11], inst.grades_detect_prob)
             gap = teach / sc.calendar.exam_blocks_per_year
-            t = nth_after(rel, n, gap, gap, teach) - rel
-            times["institution"] = t + inst.grade_release_days
-        channel = min(times, key=times.__getitem__)
-        t = times[channel]
-        return (t0 + t, channel) if math.isfinite(t) else (math.inf, None)
+            release = inst.grade_release_days
+            contacts.append(Contacts("institution", inst.grades_detect_prob,
+                                     (t + release for t in after(gap, gap))))
+        threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]))
+        t, channel = first_detection(threshold, flows, contacts, limit, float(u[6]))
+        return t0 + t, channel
 
     def referral_delay(self, channel: str, u: float) -> float:
         """Self-referral is immediate; others wait to be passed on, or for the leadership group."""

@@ -8,6 +8,7 @@ find "the n-th meeting after onset" in closed form instead of simulating every m
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 YEAR = 365.0
 EPS = 1e-9  # days: times closer than this count as the same instant
@@ -32,21 +33,29 @@ def nth_after(days: float, n: int, phase: float, interval: float, teaching: floa
     """
     if n <= 0 or not math.isfinite(interval) or not math.isfinite(n):
         return math.inf
+    k = _first_after(days, phase, interval, teaching)
+    return from_teaching(phase + (k + n - 1) * interval, teaching)
+
+
+def contacts_after(days: float, phase: float, interval: float,
+                   teaching: float) -> Iterator[float]:
+    """Days since entry of every scheduled contact strictly after `days`, in order (endless)."""
+    if not math.isfinite(interval):
+        return
+    k = _first_after(days, phase, interval, teaching)
+    while True:
+        yield from_teaching(phase + k * interval, teaching)
+        k += 1
+
+
+def _first_after(days: float, phase: float, interval: float, teaching: float) -> int:
+    """Index k of the first contact (at teaching time phase + k*interval) strictly after `days`."""
     k = max(0, math.floor((to_teaching(days, teaching) - phase) / interval))
     # Decide "strictly after" in days, with a tolerance for rounding: a contact exactly at
     # `days` is not after it, and one at the next year's start is after a day in the break.
     while from_teaching(phase + k * interval, teaching) <= days + EPS:
         k += 1
-    return from_teaching(phase + (k + n - 1) * interval, teaching)
-
-
-def geometric_trials(u: float, p: float) -> float:
-    """Number of independent trials until the first success with chance p, from uniform u."""
-    if p <= 0.0:
-        return math.inf
-    if p >= 1.0:
-        return 1
-    return math.floor(math.log1p(-u) / math.log1p(-p)) + 1
+    return k
 
 
 def exp_time(u: float, rate: float) -> float:
@@ -65,3 +74,14 @@ def rising_hazard_time(u: float, a: float, growth: float) -> float:
         return e / a
     b = a * growth / 2  # H(t) = a t + b t^2
     return (-a + math.sqrt(a * a + 4 * b * e)) / (2 * b)
+
+
+def residual_uniform(u: float, a: float, growth: float, t: float) -> float:
+    """The draw `u` of `rising_hazard_time`, given that its event has not come by time t.
+
+    With E = -log(1 - u) and H(t) the accumulated hazard, E - H(t) is again Exp(1) when E > H(t)
+    (memorylessness), so `1 - exp(-(E - H(t)))` is a fresh uniform: small when the event would
+    have come soon after t.
+    """
+    spent = a * t * (1.0 + growth * t / 2.0) if a > 0.0 else 0.0
+    return min(max(-math.expm1(-(-math.log1p(-u) - spent)), 0.0), math.nextafter(1.0, 0.0))
