@@ -21,8 +21,8 @@ from lcsim.schedule import (
     contacts_after,
     exp_time,
     from_teaching,
+    hazard_left,
     nth_after,
-    residual_uniform,
     rising_hazard_time,
     to_teaching,
 )
@@ -217,19 +217,20 @@ def test_contacts_after_an_infinite_interval_is_empty() -> None:
 
 @pytest.mark.parametrize(("a", "growth", "t"), [(0.01, 0.03, 20.0), (0.002, 0.5, 60.0),
                                                   (0.02, 0.0, 30.0)])
-def test_residual_uniform_is_uniform_among_survivors_and_measures_time_left(
+def test_hazard_left_is_exponential_among_survivors_and_measures_what_is_to_come(
         a: float, growth: float, t: float) -> None:
     us = uniforms(7)
     times = np.array([rising_hazard_time(u, a, growth) for u in us])
     alive = us[times > t]
     assert len(alive) > 2_000
-    res = np.array([residual_uniform(u, a, growth, t) for u in alive])
-    # Uniform on [0, 1): KS test at a fixed seed (p > 0.001 fails a wrong formula badly).
-    assert stats.kstest(res, "uniform").pvalue > 1e-3
-    # It is the hazard still to accumulate after t: H(T) - H(t) = -log(1 - residual).
+    left = np.array([hazard_left(u, a, growth, t) for u in alive])
+    # Exp(1) again (memorylessness): KS test at a fixed seed; a wrong H(t) shifts it badly.
+    assert stats.kstest(left, "expon").pvalue > 1e-3
+    assert np.all(hazard_left(alive[0], a, growth, t) <= -math.log1p(-alive[0]))
+
     def hazard(x: float) -> float:
         return a * x * (1 + growth * x / 2)
 
-    for u, r in zip(alive[:50], res[:50], strict=True):
-        left = hazard(rising_hazard_time(u, a, growth)) - hazard(t)
-        assert -math.log1p(-r) == pytest.approx(left, rel=1e-6, abs=1e-9)
+    for u, h in zip(alive[:50], left[:50], strict=True):  # H(T) - H(t)
+        assert h == pytest.approx(hazard(rising_hazard_time(u, a, growth)) - hazard(t),
+                                  rel=1e-6, abs=1e-9)

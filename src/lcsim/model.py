@@ -292,11 +292,14 @@ class Model(Rules):
 
     # -- episodes ---------------------------------------------------------------------------
     def after_intervention(self, ep: Episode, u: float, recover: float) -> None:
+        """Outcome of finished help, from a uniform that is small when leaving was nearer than
+        recovery: a leave of absence, else mitigated (runs on for half the time left to
+        `recover`), else resolved."""
         sup = self.scenario.support
         p_loa = {1: 0.0, 2: sup.loa_prob / 3, 3: sup.loa_prob}[ep.severity]
         if u < p_loa:
             return self.leave_of_absence(ep)
-        if u < p_loa + (1 - p_loa) * self.structure.resolve_prob:
+        if u >= p_loa + (1 - p_loa) * (1 - self.structure.resolve_prob):
             return self.close(ep, "resolved")
         end = self.env.now + max(0.0, recover - self.env.now) * 0.5
         ep.process = self.env.process(mitigated_tail(self, ep, end))

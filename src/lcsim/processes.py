@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from lcsim.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode
-from lcsim.schedule import YEAR, exp_time, residual_uniform, rising_hazard_time
+from lcsim.schedule import YEAR, exp_time, hazard_left, rising_hazard_time
 
 if TYPE_CHECKING:
     from lcsim.model import Model
@@ -82,8 +82,8 @@ def episode_life(m: Model, ep: Episode, u):
     """One episode: channels race recovery and exit; detected episodes queue for help."""
     env, sup = m.env, m.scenario.support
     s, t0 = ep.student, ep.onset
-    recover = t0 + exp_time(u[3], 1.0 / (m.scenario.episodes.recovery_days
-                                        * SEVERITY_RECOVERY[ep.severity]))
+    recovery_rate = 1.0 / (m.scenario.episodes.recovery_days * SEVERITY_RECOVERY[ep.severity])
+    recover = t0 + exp_time(u[3], recovery_rate)
     hazard = m.withdraw_rate(s, ep, t0)
     leave = t0 + rising_hazard_time(u[4], hazard, m.hazard_growth)
     detect, channel = m.detection(s, ep, u, min(recover, leave, m.horizon) - t0)
@@ -116,10 +116,16 @@ def episode_life(m: Model, ep: Episode, u):
         helped = yield from m.support.serve(sup.intervention_days, give_up, start)
         if not helped:
             return m.unhelped_exit(ep, u[14]) if give_up == leave else m.close(ep, "recovered")
-        # Those counselled into a leave are those who were closest to leaving: the outcome's
-        # uniform is the leaving draw, renewed at the start of help (docs/model.md section 6.7).
-        m.after_intervention(ep, residual_uniform(u[4], hazard, m.hazard_growth,
-                                                  ep.intervention_start - t0), recover)
+        # The outcome follows the balance of leaving and recovery when help started: with L and
+        # R the hazards of each still to come (independent Exp(1), memorylessness), L / (L + R)
+        # is uniform, small for a student nearer to leaving than to recovering (docs/model.md
+        # section 6.7). The rest of the episode gets a fresh time to recovery, distributed as the
+        # time left would be.
+        began = ep.intervention_start
+        to_leave = hazard_left(u[4], hazard, m.hazard_growth, began - t0)
+        to_recover = (recover - began) * recovery_rate
+        balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
+        m.after_intervention(ep, balance, began + exp_time(u[7], recovery_rate))
     except simpy.Interrupt as stop:
         m.close(ep, str(stop.cause))
 

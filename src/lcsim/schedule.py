@@ -76,12 +76,11 @@ def rising_hazard_time(u: float, a: float, growth: float) -> float:
     return (-a + math.sqrt(a * a + 4 * b * e)) / (2 * b)
 
 
-def residual_uniform(u: float, a: float, growth: float, t: float) -> float:
-    """The draw `u` of `rising_hazard_time`, given that its event has not come by time t.
+def hazard_left(u: float, a: float, growth: float, t: float) -> float:
+    """Hazard still to accumulate after time t before the event of `rising_hazard_time(u, ...)`.
 
-    With E = -log(1 - u) and H(t) the accumulated hazard, E - H(t) is again Exp(1) when E > H(t)
-    (memorylessness), so `1 - exp(-(E - H(t)))` is a fresh uniform: small when the event would
-    have come soon after t.
+    With E = -log(1 - u) and H(t) = a t (1 + growth t / 2), this is E - H(t); given that the
+    event has not come by t it is again Exp(1) (memorylessness), independent of the past.
     """
     spent = a * t * (1.0 + growth * t / 2.0) if a > 0.0 else 0.0
-    return min(max(-math.expm1(-(-math.log1p(-u) - spent)), 0.0), math.nextafter(1.0, 0.0))
+    return -math.log1p(-u) - spent
