@@ -1,8 +1,9 @@
 """Tests for lcsim.streams and replication seeds: reproducible, independent, stable keys.
 
-Common random numbers rest on three facts checked here: the same (seed, purpose, student)
-always gives the same draws, in any process; different purposes and students give independent
-draws; replication r's seed does not depend on how many replications are run.
+Common random numbers rest on three facts checked here: the same (seed, purpose, student, event)
+always gives the same block of uniforms, in any process and whatever was drawn before; different
+purposes, students and events give independent uniform draws; replication r's seed does not
+depend on how many replications are run.
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ import zlib
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from lcsim.experiment import replication_seed
-from lcsim.streams import STUDENT_PURPOSES, Streams, purpose_key, replication_seeds
+from lcsim.streams import Streams, purpose_key, replication_seeds
 
 N = 20_000
+# The purposes the model draws from (src/lcsim/model.py).
+PURPOSES = ("entry", "personal", "academic", "career", "personal-setback", "academic-setback")
+# |corr| of two independent samples of size N has SE 1/sqrt(N); 4 SE is exceeded with
+# probability ~6e-5, and the seeds are fixed, so the checks below are deterministic.
+CORR_TOL = 4 / np.sqrt(N)
+KS_ALPHA = 1e-4  # a fixed-seed KS test: a real uniform fails it with probability 1e-4
 
 
 def state(seed: np.random.SeedSequence) -> list[int]:
@@ -26,38 +34,83 @@ def state(seed: np.random.SeedSequence) -> list[int]:
 
 
 def test_same_seed_same_draws() -> None:
+    """An int seed and its SeedSequence give the same blocks, for every purpose and event."""
     a, b = Streams(12345), Streams(np.random.SeedSequence(12345))
-    for purpose in STUDENT_PURPOSES:
-        np.testing.assert_array_equal(a.student(purpose, 7).random(50),
-                                      b.student(purpose, 7).random(50))
-    np.testing.assert_array_equal(a.generator("school").random(10),
-                                  b.generator("school").random(10))
-    np.testing.assert_array_equal(a.event_uniforms("personal-setback", 3, 2),
-                                  b.event_uniforms("personal-setback", 3, 2))
+    for purpose in PURPOSES:
+        for student, index in ((0, 0), (7, 0), (7, 3), (2**20, 11)):
+            x = a.event_uniforms(purpose, student, index, 50)
+            np.testing.assert_array_equal(x, b.event_uniforms(purpose, student, index, 50))
+            # asking again (the cached generator has moved on) gives the same block
+            np.testing.assert_array_equal(x, a.event_uniforms(purpose, student, index, 50))
 
 
-def test_a_stream_does_not_depend_on_other_streams_being_used() -> None:
-    """Drawing from one stream (or creating others first) leaves another stream unchanged."""
+def test_a_longer_block_extends_a_shorter_one() -> None:
+    """The first k uniforms of an event do not depend on how many are asked for (the model
+    redraws `personal` with a longer block when a student runs out of setback times)."""
+    s = Streams(31)
+    long = s.event_uniforms("personal", 5, 0, 97)
+    for n in (1, 3, 4, 5, 16, 64):
+        np.testing.assert_array_equal(s.event_uniforms("personal", 5, 0, n), long[:n])
+    assert s.event_uniforms("personal", 5, 0, 0).shape == (0,)
+
+
+def test_a_purpose_does_not_depend_on_other_purposes_being_used() -> None:
+    """Drawing from other purposes first, including ones the model does not have yet, leaves a
+    purpose's blocks unchanged: adding a purpose never changes the others."""
     a, b = Streams(99), Streams(99)
-    a.student("entry", 5).random(1000)
-    a.student("personal", 6).random(1000)
-    np.testing.assert_array_equal(a.student("personal", 5).random(20),
-                                  b.student("personal", 5).random(20))
+    for purpose in ("a-new-purpose", *reversed(PURPOSES), "another-new-one"):
+        a.event_uniforms(purpose, 5, 0, 1000)
+        a.event_uniforms(purpose, 6, 2, 3)
+    for purpose in PURPOSES:
+        np.testing.assert_array_equal(a.event_uniforms(purpose, 5, 0, 20),
+                                      b.event_uniforms(purpose, 5, 0, 20))
+        np.testing.assert_array_equal(a.event_uniforms(purpose, 6, 2, 20),
+                                      b.event_uniforms(purpose, 6, 2, 20))
 
 
 @pytest.mark.parametrize(("left", "right"), [
-    (("entry", 1), ("personal", 1)),       # same student, different purposes
-    (("personal", 1), ("personal", 2)),    # same purpose, different students
-    (("academic", 0), ("career", 0)),
+    (("entry", 1, 0), ("personal", 1, 0)),                    # same student, other purpose
+    (("personal-setback", 1, 3), ("academic-setback", 1, 3)),  # both setback purposes
+    (("academic", 0, 0), ("career", 0, 0)),
+    (("personal", 1, 0), ("personal", 2, 0)),                  # same purpose, other student
+    (("personal-setback", 1, 0), ("personal-setback", 1, 1)),  # same student, next event
+    (("personal-setback", 1, 2), ("personal-setback", 2, 1)),  # student and event swapped
+    (("personal-setback", 0, 1), ("personal-setback", 1, 0)),
 ])
-def test_different_streams_are_independent(left: tuple[str, int], right: tuple[str, int]) -> None:
-    """Distinct and uncorrelated: |corr| < 4/sqrt(N) (the SE of a null correlation)."""
+def test_different_blocks_are_independent(left: tuple[str, int, int],
+                                          right: tuple[str, int, int]) -> None:
+    """Long blocks share no value (so no block is a shifted copy of another) and are
+    uncorrelated, also with a lag: |corr| < 4/sqrt(N)."""
     s = Streams(2024)
-    x = s.student(*left).random(N)
-    y = s.student(*right).random(N)
-    assert not np.array_equal(x[:10], y[:10])
-    assert abs(np.corrcoef(x, y)[0, 1]) < 4 / np.sqrt(N)
-    assert abs(np.corrcoef(x[1:], y[:-1])[0, 1]) < 4 / np.sqrt(N)  # nor with a lag
+    x = s.event_uniforms(*left, N)
+    y = s.event_uniforms(*right, N)
+    # 53-bit uniforms: two independent samples of N share a value with probability ~N^2/2^53
+    assert np.intersect1d(x, y).size == 0
+    assert abs(np.corrcoef(x, y)[0, 1]) < CORR_TOL
+    assert abs(np.corrcoef(x[1:], y[:-1])[0, 1]) < CORR_TOL
+    assert abs(np.corrcoef(x[:-1], y[1:])[0, 1]) < CORR_TOL
+
+
+@pytest.mark.parametrize("axis", ["student", "index"])
+def test_short_blocks_are_independent_across_events(axis: str) -> None:
+    """As the model uses them: a short block per event. Slots of one event are uncorrelated with
+    each other, and an event's slot is uncorrelated with the same slot of the next student or
+    event, or of the other setback purpose: |corr| < 4/sqrt(N)."""
+    s = Streams(77)
+
+    def blocks(purpose: str, shift: int) -> np.ndarray:
+        if axis == "student":
+            return np.array([s.event_uniforms(purpose, k + shift, 4, 4) for k in range(N)])
+        return np.array([s.event_uniforms(purpose, 4, k + shift, 4) for k in range(N)])
+
+    x, nxt, other = blocks("personal-setback", 0), blocks("personal-setback", 1), \
+        blocks("academic-setback", 0)
+    np.testing.assert_array_equal(x[1:], nxt[:-1])  # the same event, whatever the call order
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert abs(np.corrcoef(x[:, i], x[:, j])[0, 1]) < CORR_TOL
+        assert abs(np.corrcoef(x[:, i], nxt[:, i])[0, 1]) < CORR_TOL
+        assert abs(np.corrcoef(x[:, i], other[:, i])[0, 1]) < CORR_TOL
 
 
 def test_event_uniforms_do_not_depend_on_order_or_other_events() -> None:
@@ -74,17 +127,51 @@ def test_event_uniforms_do_not_depend_on_order_or_other_events() -> None:
 
 
 def test_event_streams_are_distinct() -> None:
+    """The first uniform of 200 events of each setback purpose and of 200 students: all differ
+    (a collision among 600 53-bit uniforms has probability ~600^2/2^54)."""
     s = Streams(5)
     firsts = {float(s.event_uniforms("personal-setback", 1, k, 1)[0]) for k in range(200)}
     firsts |= {float(s.event_uniforms("academic-setback", 1, k, 1)[0]) for k in range(200)}
-    firsts.add(float(s.student("personal-setback", 1).random()))
-    assert len(firsts) == 401
+    firsts |= {float(s.event_uniforms("personal-setback", k, 0, 1)[0]) for k in range(2, 202)}
+    assert len(firsts) == 600
 
 
-def test_replications_get_different_streams() -> None:
-    a = Streams(replication_seed(7, 0)).student("entry", 0).random(5)
-    b = Streams(replication_seed(7, 1)).student("entry", 0).random(5)
-    assert not np.array_equal(a, b)
+@pytest.mark.parametrize("purpose", PURPOSES)
+def test_replications_get_different_streams(purpose: str) -> None:
+    """Replications (and --no-crn streams) of one root seed share no value and are
+    uncorrelated: |corr| < 4/sqrt(N)."""
+    seeds = [replication_seed(7, 0), replication_seed(7, 1), replication_seed(7, 0, 1)]
+    draws = [Streams(seed).event_uniforms(purpose, 3, 0, N) for seed in seeds]
+    draws.append(Streams(7).event_uniforms(purpose, 3, 0, N))  # the root seed itself
+    for i, x in enumerate(draws):
+        for y in draws[i + 1:]:
+            assert np.intersect1d(x, y).size == 0
+            assert abs(np.corrcoef(x, y)[0, 1]) < CORR_TOL
+    # and replication 0 is reproducible
+    np.testing.assert_array_equal(
+        Streams(replication_seed(7, 0)).event_uniforms(purpose, 3, 0, N), draws[0])
+
+
+@pytest.mark.parametrize("layout", ["one long block", "first of each event",
+                                    "first of each student", "last slot of each setback"])
+def test_event_uniforms_are_uniform(layout: str) -> None:
+    """In [0, 1), with mean 1/2 and variance 1/12 within 4 SE, and a KS test at
+    alpha = 1e-4 (fixed seeds: a correct generator passes deterministically)."""
+    s = Streams(424242)
+    if layout == "one long block":
+        x = s.event_uniforms("career", 3, 0, N)
+    elif layout == "first of each event":
+        x = np.array([s.event_uniforms("personal-setback", 3, k, 16)[0] for k in range(N)])
+    elif layout == "first of each student":
+        x = np.array([s.event_uniforms("entry", k, 0, 6)[0] for k in range(N)])
+    else:
+        x = np.array([s.event_uniforms("academic-setback", k % 100, k // 100, 16)[15]
+                      for k in range(N)])
+    assert x.min() >= 0.0
+    assert x.max() < 1.0
+    assert abs(x.mean() - 0.5) < 4 * np.sqrt(1 / 12 / N)  # SE of the mean: sqrt(1/12 / N)
+    assert abs(x.var() - 1 / 12) < 4 * np.sqrt(1 / 180 / N)  # Var((U-1/2)^2) = 1/180
+    assert stats.kstest(x, "uniform").pvalue > KS_ALPHA
 
 
 def crc32_bitwise(data: bytes) -> int:
@@ -100,7 +187,7 @@ def crc32_bitwise(data: bytes) -> int:
 def test_purpose_key_is_a_stable_crc32() -> None:
     # The key of a purpose is its CRC-32, identical in every interpreter and platform.
     assert crc32_bitwise(b"123456789") == 0xCBF43926  # the standard CRC-32 check value
-    for purpose in (*STUDENT_PURPOSES, "school"):
+    for purpose in (*PURPOSES, "school"):
         assert purpose_key(purpose) == zlib.crc32(purpose.encode()) == crc32_bitwise(
             purpose.encode())
     assert purpose_key("entry") != purpose_key("personal")
@@ -110,7 +197,7 @@ def test_purpose_key_is_a_stable_crc32() -> None:
 def test_streams_do_not_depend_on_the_hash_seed() -> None:
     """Two interpreters with different PYTHONHASHSEED draw the same numbers (no hash())."""
     code = ("from lcsim.streams import Streams, purpose_key;"
-            "print(purpose_key('career'), Streams(3).student('career', 4).random())")
+            "print(purpose_key('career'), Streams(3).event_uniforms('career', 4, 2, 3).tolist())")
     outs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
@@ -118,7 +205,8 @@ def test_streams_do_not_depend_on_the_hash_seed() -> None:
                               text=True, timeout=60, check=True)
         outs.append(done.stdout.strip())
     assert outs[0] == outs[1]
-    assert outs[0] == f"{purpose_key('career')} {Streams(3).student('career', 4).random()}"
+    draws = Streams(3).event_uniforms("career", 4, 2, 3).tolist()
+    assert outs[0] == f"{purpose_key('career')} {draws}"
 
 
 @pytest.mark.parametrize("seed", [0, 42, 2**40 + 3])

@@ -1,10 +1,12 @@
 """Named random streams for common random numbers (CRN).
 
-Every random decision draws from a stream keyed by its purpose and, for students, by the
-student's id, derived from one replication `SeedSequence` with stable keys (a CRC of the
-purpose name, never Python's salted `hash()`). Draws are consumed in fixed amounts per event,
-so two scenarios that differ in structure still give each student the same setbacks and the
-same uniforms for each decision about each setback.
+Every random decision draws a fixed block of uniforms with `Streams.event_uniforms(purpose,
+student_id, index, n)`: a counter-based Philox generator per purpose, keyed from the replication
+`SeedSequence` with a stable key (a CRC of the purpose name, never Python's salted `hash()`),
+with its counter set to (student, event index). A block depends only on the replication seed,
+the purpose, the student and the index, never on what was drawn before or on which other
+purposes exist, so two scenarios that differ in structure still give each student the same
+setbacks and the same uniforms for each decision about each setback.
 """
 
 from __future__ import annotations
@@ -13,12 +15,8 @@ import zlib
 
 import numpy as np
 
-# Purposes with a stream per student. Adding a purpose never changes the others.
-STUDENT_PURPOSES = ("entry", "personal", "academic", "career", "personal-setback",
-                    "academic-setback")
-
-
-EVENT_MARK = 1  # spawn-key element that separates event streams from per-student streams
+# Last spawn-key element of every purpose's Philox key. Changing it changes every number drawn.
+EVENT_MARK = 1
 
 
 def purpose_key(purpose: str) -> int:
@@ -27,7 +25,7 @@ def purpose_key(purpose: str) -> int:
 
 
 class Streams:
-    """Factory of independent generators for one replication."""
+    """The random numbers of one replication, as blocks of uniforms per event."""
 
     def __init__(self, seed: np.random.SeedSequence | int) -> None:
         if not isinstance(seed, np.random.SeedSequence):
@@ -38,16 +36,6 @@ class Streams:
     def _child(self, *key: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(
             self.seed.entropy, spawn_key=tuple(self.seed.spawn_key) + key
-        )
-
-    def generator(self, purpose: str) -> np.random.Generator:
-        """A generator for a school-level purpose (e.g. community assignment)."""
-        return np.random.Generator(np.random.PCG64(self._child(purpose_key(purpose))))
-
-    def student(self, purpose: str, student_id: int) -> np.random.Generator:
-        """The generator for one purpose of one student."""
-        return np.random.Generator(
-            np.random.PCG64(self._child(purpose_key(purpose), int(student_id)))
         )
 
     def event_uniforms(self, purpose: str, student_id: int, index: int,
