@@ -61,15 +61,18 @@ def test_help_outcomes_keep_the_probabilities_of_their_knobs() -> None:
     {"small_groups.facilitator_notice_prob": 0.9},
     {"peer_mentoring.notice_prob": 0.6},
     {"community.peer_contacts_per_week": 6.0},
+    {"coaching.meetings_per_year": 6.0},  # twice as frequent: every old meeting is kept
+    {"small_groups.sessions_per_month": 8.0},
 ])
 def test_a_richer_structure_never_notices_the_same_episode_later(richer: dict) -> None:
     """First-year first episodes, matched by student and onset across two scenarios on the same
     seed: the richer one notices each no later, unless its episode had already ended (recovery
     comes at the same time in both, so that means another cause ended it earlier).
 
-    Each change here raises a hazard at every moment. More frequent meetings do not: they move
-    the meeting days, so a given episode may meet its coach later (only the distribution of
-    detection times improves, which `test_model` checks)."""
+    Each change here raises a hazard at every moment: more notice, more contact, or meetings
+    k times as frequent (k whole), which keep every old meeting day (docs/model.md section 5).
+    Other frequencies move the meeting days, so a given episode may meet its coach later; only
+    the distribution of detection times improves, which `test_model` checks."""
     base = build_scenario(base=FULL_LC, class_size=150, cohorts=2)
     rich = build_scenario(richer, base=FULL_LC, class_size=150, cohorts=2)
     checked = 0

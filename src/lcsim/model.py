@@ -136,9 +136,12 @@ class Model(Rules):
                 # Coaches keep a group across the four classes in school at one time.
                 s.coach = ((i + (c % 4) * pop.class_size) // sc.coaching.students_per_coach
                            if sc.coaching else -1)
-                self.phases[sid] = (e[1] * self._interval(st.coach_meetings),
-                                    e[2] * self._interval(st.advisor_meetings),
-                                    e[3] * min(st.session_interval, self.teaching))
+                # Each schedule is anchored on a day of the student's teaching year: its first
+                # contact is that day modulo the interval, so a schedule k times as frequent
+                # keeps every contact of the slower one (pairing across scenarios).
+                self.phases[sid] = ((e[1] * self.teaching) % self._interval(st.coach_meetings),
+                                    (e[2] * self.teaching) % self._interval(st.advisor_meetings),
+                                    (e[3] * self.teaching) % st.session_interval)
                 meetings = int(round(st.connected_meetings))
                 s.connected = self._binomial_at_least(e[4], meetings, ASSUMED_ATTENDANCE, 2)
                 career = self.streams.event_uniforms("career", sid, 0, 1 + 2 * self.year_ends)
