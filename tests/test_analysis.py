@@ -542,3 +542,15 @@ def test_summarise_shape_order_and_values() -> None:
     assert table.loc[2, "ci_low"] == table.loc[2, "ci_high"] == 4.0
     with pytest.raises(KeyError):
         summarise(runs, ["missing"])
+
+
+def test_summarise_needs_every_replication_for_complete_metrics() -> None:
+    """A metric listed in `complete` (a censored quantile) with a missing replication gets no
+    mean or CI, and `n` counts the replications that have it; other metrics drop NaNs."""
+    runs = pd.DataFrame({"q": [10.0, np.nan, 14.0], "x": [1.0, np.nan, 3.0]})
+    s = summarise(runs, ["q", "x"], complete={"q"}).set_index("metric")
+    assert np.isnan(s.loc["q", "mean"]) and np.isnan(s.loc["q", "ci_high"])
+    assert s.loc["q", "n"] == 2
+    assert s.loc["x", "mean"] == pytest.approx(2.0) and s.loc["x", "n"] == 2
+    whole = summarise(runs.dropna(), ["q"], complete={"q"}).set_index("metric")
+    assert whole.loc["q", "mean"] == pytest.approx(12.0)

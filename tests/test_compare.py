@@ -398,3 +398,26 @@ def test_target_ci_input_errors(files: dict[str, Path], tmp_path: Path,
     assert code == 2 and "--target-ci" in err
     with pytest.raises(SystemExit):
         main(["compare", str(files["ref"]), str(files["lc"]), "--target-ci", "attrition=-1"])
+
+
+def test_a_quantile_beyond_follow_up_in_some_replication_gets_no_summary() -> None:
+    """A KM quantile missing in a replication lies beyond its follow-up: averaging the other
+    replications would bias the mean low, so the scenario gets no mean, difference or rank
+    (and `n` says how many replications reached it); other metrics are summarised as usual."""
+    p90 = "time_to_intervention_p90_days"
+    ref = pd.DataFrame({"replication": [0, 1, 2, 3], p90: [300.0, np.nan, 310.0, np.nan],
+                        "graduated_4yr": [0.8, 0.81, 0.82, 0.83]})
+    prop = pd.DataFrame({"replication": [0, 1, 2, 3], p90: [100.0, 120.0, 90.0, 110.0],
+                         "graduated_4yr": [0.85, 0.86, 0.86, 0.88]})
+    t = comparison_table({"a": ref, "b": prop}).set_index(["scenario", "metric"])
+    a, b = t.loc[("a", p90)], t.loc[("b", p90)]
+    assert a["n"] == 2 and np.isnan(a["mean"]) and np.isnan(a["ci_low"])
+    assert b["n"] == 4 and b["mean"] == pytest.approx(105.0)
+    assert np.isnan(b["diff"]) and np.isnan(b["p_value"]) and np.isnan(b["prob_best"])
+    g = t.loc[("b", "graduated_4yr")]
+    assert g["diff"] == pytest.approx(0.0475) and g["prob_best"] == pytest.approx(1.0)
+    both = comparison_table({"a": prop, "b": prop}).set_index(["scenario", "metric"])
+    assert both.loc[("b", p90), "diff"] == 0.0  # complete in both: compared as usual
+    itself = comparison_table({"a": ref, "b": ref}).set_index(["scenario", "metric"])
+    assert itself.loc[("b", p90), "diff"] == 0.0  # identical in every replication: exactly 0
+    assert np.isnan(itself.loc[("b", p90), "mean"])

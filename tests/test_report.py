@@ -207,3 +207,19 @@ def test_lcsim_report_refuses_other_directories(
     assert main(["report", str(tmp_path)]) == 2
     assert "no compare.json or sweep.json" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_quantiles_beyond_follow_up_are_reported_as_such(compared: Path) -> None:
+    """Where a scenario's p90 was not reached in some replications, the key table says so
+    instead of averaging the others (which would show a time biased low)."""
+    html_text = (compared / "report.html").read_text(encoding="utf-8")
+    metric = "time_to_intervention_p90_days"
+    partial = 0
+    for name in ("ref", "same", "coached-lc"):
+        runs = pd.read_csv(compared / name / "runs.csv")
+        reached = int(runs[metric].notna().sum())
+        if 0 < reached < len(runs):
+            partial += 1
+            assert f"reached in {reached} of {len(runs)} replications" in html_text
+    if partial == 0:
+        assert "beyond follow-up" not in html_text

@@ -494,6 +494,21 @@ def test_point_moments_merge_parts_exactly(tmp_path: Path) -> None:
         assert isinstance(mom, PointMoments) and mom.metrics == ["a", "b"]
 
 
+def test_point_moments_leave_no_mean_for_a_quantile_beyond_follow_up(tmp_path: Path) -> None:
+    """A censored quantile missing in some replication of a point gives that point no mean
+    (averaging the others would bias it low); other metrics and complete points are kept."""
+    q = "time_to_intervention_median_days"
+    df = pd.DataFrame({"point": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2, 0, 1, 2],
+                       q: [50.0, np.nan, 70.0, 40.0, 44.0, 48.0],
+                       "attrition": [0.02, np.nan, 0.04, 0.03, 0.03, 0.03]})
+    ResultStore(tmp_path).write_part("runs", "p000000-r000000", df)
+    mom = point_moments(tmp_path, 2)
+    j, k = mom.metrics.index(q), mom.metrics.index("attrition")
+    assert np.isnan(mom.mean[0, j]) and np.isnan(mom.sd()[0, j]) and mom.n[0, j] == 2
+    assert mom.mean[1, j] == pytest.approx(44.0)
+    assert mom.mean[0, k] == pytest.approx(0.03)  # not a censored quantile: NaNs dropped
+
+
 def test_src_recovers_linear_model() -> None:
     rng = np.random.default_rng(11)
     x = pd.DataFrame({"x1": rng.uniform(0, 1, 400), "x2": rng.uniform(0, 10, 400),

@@ -8,7 +8,7 @@ variance (e.g. a metric that is identical under common random numbers).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -152,10 +152,14 @@ def mean_ci(x: ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def summarise(runs: pd.DataFrame, metrics: Sequence[str], level: float = 0.95) -> pd.DataFrame:
+def summarise(runs: pd.DataFrame, metrics: Sequence[str], level: float = 0.95,
+              complete: Collection[str] = ()) -> pd.DataFrame:
     """Tidy table of ``mean_ci`` per metric, one row per metric in the order given.
 
-    ``runs`` has one row per replication; ``n`` is the number of non-NaN values used.
+    ``runs`` has one row per replication; ``n`` is the number of non-NaN values used. Metrics in
+    ``complete`` are summarised only when no replication lacks a value (for a censored quantile,
+    a missing value lies beyond follow-up, and dropping it would bias the mean); otherwise their
+    mean and CI are NaN and ``n`` tells how many replications had one.
     """
     _check_level(level)
     missing = [m for m in metrics if m not in runs.columns]
@@ -166,7 +170,8 @@ def summarise(runs: pd.DataFrame, metrics: Sequence[str], level: float = 0.95) -
         values = pd.to_numeric(runs[metric], errors="raise").to_numpy(
             dtype=np.float64, na_value=np.nan
         )
-        mean, low, high = mean_ci(values, level)
+        mean, low, high = (mean_ci(values, level) if metric not in complete
+                           or not np.isnan(values).any() else (_NAN, _NAN, _NAN))
         rows.append(
             {
                 "metric": metric,

@@ -54,7 +54,7 @@ from lcsim.analysis import holm, mean_ci, paired_difference, prob_best, unpaired
 from lcsim.engine import Failure, Task, execute, executor_workers, make_executor
 from lcsim.experiment import BATCH, Batch, RunError, git_commit, now_iso, scenario_hash
 from lcsim.loader import load_model
-from lcsim.metrics import HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.metrics import BEYOND_FOLLOW_UP, HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
 from lcsim.scenario import Scenario
 from lcsim.store import ResultStore, atomic_write_csv, atomic_write_text
 
@@ -177,11 +177,15 @@ def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.D
         wide = _wide(runs, metric)
         values = wide.to_numpy()
         hib = higher_is_better(metric)
-        best = (prob_best(values, hib, n_boot=N_BOOT, seed=0) if hib is not None and len(wide)
+        # A censored quantile missing in some replication lies beyond its follow-up: summaries
+        # that dropped it would be biased, so that scenario gets none (metrics.BEYOND_FOLLOW_UP).
+        whole = ~(np.isnan(values).any(axis=0) & (metric in BEYOND_FOLLOW_UP))
+        best = (prob_best(values, hib, n_boot=N_BOOT, seed=0)
+                if hib is not None and len(wide) and whole.all()
                 else np.full(len(names), np.nan))
         block = []
         for k, name in enumerate(names):
-            mean, low, high = mean_ci(values[:, k], LEVEL)
+            mean, low, high = mean_ci(values[:, k], LEVEL) if whole[k] else (np.nan,) * 3
             row: dict[str, Any] = {
                 "scenario": name, "role": "reference" if k == 0 else "proposal",
                 "metric": metric, "higher_is_better": hib,
@@ -190,7 +194,8 @@ def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.D
                 "diff": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
                 "p_value": np.nan, "p_holm": np.nan, "prob_best": float(best[k]),
             }
-            if k > 0:
+            same = np.array_equal(values[:, 0], values[:, k], equal_nan=True)
+            if k > 0 and (whole[0] and whole[k] or same):  # identical runs differ by 0 exactly
                 d = _difference(values[:, 0], values[:, k], crn)
                 row.update(n_pairs=int(d["n"]), diff=d["diff"], diff_ci_low=d["ci_low"],
                            diff_ci_high=d["ci_high"], p_value=d["p_value"])

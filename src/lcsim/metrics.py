@@ -60,6 +60,13 @@ METRICS: tuple[Metric, ...] = (
            "Kaplan–Meier median days from referral to the start of an intervention", False),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
+# Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes
+# helped before they ended) has no value, because the quantile lies beyond its follow-up.
+# Averaging only the other replications would bias the mean low, so summaries of these metrics
+# need every replication (`lcsim.analysis.summarise`, `lcsim.compare`).
+BEYOND_FOLLOW_UP = frozenset({
+    "time_to_detection_median_days", "time_to_intervention_median_days",
+    "time_to_intervention_p90_days", "queue_wait_median_days"})
 HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in METRICS}
 SUBGROUP_PREFIX = "attrition_sub_"  # plus the subgroup name, e.g. attrition_sub_urim
 

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
 
+from lcsim.metrics import BEYOND_FOLLOW_UP
 from lcsim.store import ResultStore, atomic_write_csv
 
 LEVEL = 0.95
@@ -89,7 +90,9 @@ def point_moments(directory: Path, n_points: int, batch_size: int = 4_096) -> Po
     """Reduce the runs to per-point moments, one batch at a time (Chan et al.'s merge)."""
     metrics: list[str] | None = None
     n = mean = m2 = np.zeros((n_points, 0))
+    runs = np.zeros((n_points, 1))  # rows per point, whatever their values
     for part in iter_runs(directory, batch_size):
+        runs[:, 0] += np.bincount(part["point"].to_numpy(dtype=np.int64), minlength=n_points)
         if metrics is None:
             metrics = [c for c in part.columns if c not in KEYS]
             n, mean, m2 = (np.zeros((n_points, len(metrics))) for _ in range(3))
@@ -106,7 +109,11 @@ def point_moments(directory: Path, n_points: int, batch_size: int = 4_096) -> Po
         m2[p] = m2[p] + m2b + np.where(tot > 0, delta * delta * na * nb / safe, 0.0)
         n[p] = tot
     mean = np.where(n > 0, mean, np.nan)
-    return PointMoments(metrics or [], n, mean, m2)
+    # A censored quantile missing in some replication of a point lies beyond follow-up: the
+    # point gets no mean rather than one biased low (metrics.BEYOND_FOLLOW_UP).
+    short = np.array([m in BEYOND_FOLLOW_UP for m in metrics or []], dtype=bool) & (n < runs)
+    return PointMoments(metrics or [], n, np.where(short, np.nan, mean),
+                        np.where(short, np.nan, m2))
 
 
 def point_summary(points: pd.DataFrame, mom: PointMoments, level: float = LEVEL) -> pd.DataFrame:
@@ -151,6 +158,8 @@ def src(x: pd.DataFrame, y: np.ndarray, level: float = LEVEL) -> list[dict[str, 
     Constant factors are left out (no variation to attribute); rows with NaN y are dropped.
     """
     keep = np.isfinite(y)
+    if keep.sum() < 3:  # too few points with a value to fit anything
+        return []
     xs = x.to_numpy(dtype=float)[keep]
     ys = y[keep]
     varying = [i for i in range(xs.shape[1]) if np.nanstd(xs[:, i]) > 0]

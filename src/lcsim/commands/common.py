@@ -58,6 +58,9 @@ def print_summary(summary: pd.DataFrame, title: str) -> None:
     width = max(len(m) for m in summary["metric"]) if len(summary) else 10
     print(title)
     print(f"{'metric':<{width}}  {'mean':>10}  {'95% CI':>23}")
+    total = int(summary["n"].max()) if len(summary) else 0
     for row in summary.itertuples():
         ci = f"{fmt(row.ci_low)} to {fmt(row.ci_high)}"
+        if math.isnan(row.mean) and 0 < row.n < total:  # a quantile beyond follow-up somewhere
+            ci = f"reached in {row.n} of {total} replications"
         print(f"{row.metric:<{width}}  {fmt(row.mean):>10}  {ci:>23}")

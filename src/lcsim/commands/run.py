@@ -19,6 +19,7 @@ from lcsim.commands.common import (
 from lcsim.engine import make_executor
 from lcsim.experiment import run_scenario
 from lcsim.loader import load_model
+from lcsim.metrics import BEYOND_FOLLOW_UP
 from lcsim.scenario import Scenario
 
 
@@ -53,7 +54,8 @@ def main(args: argparse.Namespace) -> int:
                               executor=ex, resume=args.resume, progress=progress,
                               workers=args.workers)
     metrics = [c for c in result.runs.columns if c != "replication"]
-    summary = summarise(result.runs, metrics) if len(result.runs) else None
+    summary = (summarise(result.runs, metrics, complete=BEYOND_FOLLOW_UP)
+               if len(result.runs) else None)
     if args.json:
         print(json.dumps({
             "scenario": scenario.name,
