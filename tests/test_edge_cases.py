@@ -65,3 +65,35 @@ def test_facilitators_notice_in_a_year_that_is_not_a_clerkship_year() -> None:
     episodes = result.episodes.merge(result.students[["student", "entry"]], on="student")
     year4 = episodes[(episodes["onset"] - episodes["entry"]) // YEAR == 3]
     assert (year4["channel"] == "facilitator").sum() > 0
+
+
+def test_resume_checks_the_model_code_not_the_git_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit that changes no lcsim source (docs, tests) may resume; other code may not."""
+    import lcsim.experiment as experiment
+
+    sc, out = small(), tmp_path / "run"
+    run_scenario(sc, out, replications=3, seed=1, executor=SerialExecutor())
+    monkeypatch.setattr(experiment, "git_commit", lambda: "another-commit")
+    again = run_scenario(sc, out, replications=3, seed=1, executor=SerialExecutor(), resume=True)
+    assert len(again.runs) == 3
+    monkeypatch.setattr(experiment, "code_hash", lambda: "0" * 64)
+    with pytest.raises(RunError, match="code_hash"):
+        run_scenario(sc, out, replications=3, seed=1, executor=SerialExecutor(), resume=True)
+
+
+def test_source_hash_changes_with_the_code_only(tmp_path: Path) -> None:
+    from lcsim.experiment import source_hash
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    h = source_hash(tmp_path)
+    (tmp_path / "notes.md").write_text("docs are not code\n")
+    assert source_hash(tmp_path) == h
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n")
+    assert source_hash(tmp_path) != h
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    assert source_hash(tmp_path) == h
+    (tmp_path / "sub" / "b.py").rename(tmp_path / "b.py")  # same contents, another module
+    assert source_hash(tmp_path) != h

@@ -52,7 +52,15 @@ import lcsim
 from lcsim import experiment
 from lcsim.analysis import holm, mean_ci, paired_difference, prob_best, unpaired_difference
 from lcsim.engine import Failure, Task, execute, executor_workers, make_executor
-from lcsim.experiment import BATCH, Batch, RunError, git_commit, now_iso, scenario_hash
+from lcsim.experiment import (
+    BATCH,
+    Batch,
+    RunError,
+    code_hash,
+    git_commit,
+    now_iso,
+    scenario_hash,
+)
 from lcsim.loader import load_model
 from lcsim.metrics import BEYOND_FOLLOW_UP, HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
 from lcsim.scenario import Scenario
@@ -304,7 +312,7 @@ def _identity(scenarios: Sequence[Scenario], sources: Sequence[str] | None, seed
         "scenarios": [{"name": sc.name, "file": f, "hash": scenario_hash(sc)}
                       for sc, f in zip(scenarios, files, strict=True)],
         "seed": seed, "crn": crn, "lcsim_version": lcsim.__version__,
-        "git_commit": git_commit(),
+        "code_hash": code_hash(), "git_commit": git_commit(),
     }
 
 
@@ -330,7 +338,7 @@ def _check_resume(out: Path, want: Mapping[str, Any]) -> dict[str, Any]:
             return "on" if v else "off (--no-crn)"
         problems.append(f"common random numbers differ (stored {onoff(have.get('crn'))}, "
                         f"now {onoff(want['crn'])})")
-    for key in ("lcsim_version", "git_commit"):
+    for key in ("lcsim_version", "code_hash"):  # the git commit is provenance only
         if have.get(key) != want[key]:
             problems.append(f"the code differs ({key}: stored {have.get(key)}, "
                             f"now {want[key]})")

@@ -7,6 +7,7 @@ A run directory holds what `lcsim run` promises: `runs.csv`, `students.parquet`,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -109,6 +110,26 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+@functools.cache
+def code_hash() -> str:
+    """SHA-256 of the lcsim package's source files (relative paths and contents).
+
+    What resuming checks: results from other model code must not be mixed, while a commit that
+    touches only docs, tests or scenarios changes nothing here (and an installed copy outside
+    git still has a code version).
+    """
+    return source_hash(Path(lcsim.__file__).parent)
+
+
+def source_hash(root: Path) -> str:
+    """SHA-256 of the Python files under `root`: their relative paths and contents, in order."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -125,7 +146,7 @@ class RunOutput:
 
 def identity(scenario: Scenario, seed: int, stream: int) -> dict:
     """What must match for a run directory to be resumed."""
-    return {"lcsim_version": lcsim.__version__, "git_commit": git_commit(), "seed": seed,
+    return {"lcsim_version": lcsim.__version__, "code_hash": code_hash(), "seed": seed,
             "scenario_hash": scenario_hash(scenario), "stream": stream}
 
 
@@ -142,12 +163,13 @@ def prepare(directory: Path, scenario: Scenario, seed: int, stream: int, resume:
         diff = [k for k in want if have.get(k) != want[k]]
         if diff:
             raise RunError(f"cannot resume {directory}: {', '.join(diff)} differ from the "
-                           "stored run (different scenario, seed or lcsim version)")
+                           "stored run (different scenario, seed or lcsim code)")
     elif resume and directory.exists() and any(directory.iterdir()):
         raise RunError(f"cannot resume {directory}: it has no manifest.json")
     directory.mkdir(parents=True, exist_ok=True)
     if not manifest.exists():
-        store.write_json("manifest", {**want, "scenario": scenario.name, "status": "running",
+        store.write_json("manifest", {**want, "git_commit": git_commit(),
+                                      "scenario": scenario.name, "status": "running",
                                       "started": now_iso()})
         atomic_write_text(directory / "scenario.resolved.yaml", scenario_yaml(scenario))
 

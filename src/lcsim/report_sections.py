@@ -213,7 +213,8 @@ def provenance(cmp: Comparison) -> str:
             f"<td>{man.get('replications', '')}</td><td>{man.get('stream', '')}</td>"
             f"<td>{html.escape(str(man.get('status', '')))}</td></tr>")
     versions = {
-        "lcsim": meta.get("lcsim_version"), "git commit": meta.get("git_commit"),
+        "lcsim": meta.get("lcsim_version"), "code hash": meta.get("code_hash"),
+        "git commit": meta.get("git_commit"),
         "python": first.get("python"), "numpy": first.get("numpy"),
         "pandas": first.get("pandas"), "simpy": first.get("simpy"),
         "matplotlib": matplotlib.__version__, "seaborn": sns.__version__,

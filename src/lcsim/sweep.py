@@ -38,6 +38,7 @@ from lcsim.experiment import (
     Batch,
     RunError,
     batches,
+    code_hash,
     git_commit,
     now_iso,
     replication_seed,
@@ -309,7 +310,7 @@ class SweepOutput:
 def identity(plan: SweepPlan) -> dict[str, Any]:
     """What must match for a sweep directory to be resumed."""
     return {"sweep_hash": plan.sweep_hash(), "seed": plan.spec.seed,
-            "lcsim_version": lcsim.__version__, "git_commit": git_commit()}
+            "lcsim_version": lcsim.__version__, "code_hash": code_hash()}
 
 
 def _prepare(directory: Path, plan: SweepPlan, resume: bool) -> dict[str, Any]:
@@ -326,7 +327,7 @@ def _prepare(directory: Path, plan: SweepPlan, resume: bool) -> dict[str, Any]:
         if diff:
             raise RunError(f"cannot resume {directory}: {', '.join(diff)} differ from the "
                            "stored sweep (a different sweep file, base scenario, seed or "
-                           "lcsim version)")
+                           "lcsim code)")
         return have
     if busy:
         raise RunError(f"cannot {'resume' if resume else 'use'} {directory}: it is not empty "
@@ -335,7 +336,8 @@ def _prepare(directory: Path, plan: SweepPlan, resume: bool) -> dict[str, Any]:
                         else list(f.spec.values),
                         "range": None if f.spec.range is None else list(f.spec.range),
                         "log": f.spec.log} for f in plan.factors}
-    return {**want, "kind": "sweep", "name": plan.name, "file": plan.display,
+    return {**want, "git_commit": git_commit(), "kind": "sweep", "name": plan.name,
+            "file": plan.display,
             "file_sha256": plan.file_sha256, "base": plan.base_file,
             "base_scenario": plan.base.name, "design": plan.spec.design,
             "samples": plan.spec.samples,
