@@ -19,7 +19,7 @@ import lcsim.model as model
 from conftest import write_small_scenario
 from lcsim.cli import main
 from lcsim.loader import load_model
-from lcsim.report import changes, fmt_change, km_data, subgroup_rates, title
+from lcsim.report import changes, fmt_change, fmt_interval, km_data, subgroup_rates, title
 from lcsim.scenario import Scenario
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
@@ -116,6 +116,12 @@ def test_changes_diff_the_resolved_scenarios() -> None:
 def test_change_in_plain_words(metric: str, d: float, lo: float, hi: float,
                                expected: str) -> None:
     assert fmt_change(metric, d, lo, hi) == expected
+
+
+def test_share_intervals_are_shown_within_0_and_100_percent() -> None:
+    assert fmt_interval("attrition", -0.004, 0.012) == "0.0% to 1.2%"
+    assert fmt_interval("attrition_sub_urim", 0.98, 1.03) == "98.0% to 100.0%"
+    assert fmt_interval("time_to_intervention_median_days", -3.0, 5.0) == "-3 to 5 days"
 
 
 def test_km_data_censors_as_the_metrics_do() -> None:

@@ -81,12 +81,17 @@ def _day_digits(*xs: float) -> int:
     return 1 if all(abs(x) < 10 for x in xs if finite(x)) else 0
 
 
+def _kind(metric: str) -> str:
+    """How a metric reads: share, days, ratio, score or number (subgroup attrition: share)."""
+    return SHOW.get(metric, Show(metric, "share" if metric.startswith(SUBGROUP_PREFIX)
+                                 else "number")).kind
+
+
 def fmt_value(metric: str, x: float) -> str:
     """A metric's mean in report units (% for shares, days for times)."""
     if not finite(x):
         return "n/a"
-    kind = SHOW.get(metric, Show(metric, "share" if metric.startswith(SUBGROUP_PREFIX)
-                                 else "number")).kind
+    kind = _kind(metric)
     if kind == "share":
         return f"{100 * x:.1f}%"
     if kind == "days":
@@ -97,17 +102,19 @@ def fmt_value(metric: str, x: float) -> str:
 
 
 def fmt_interval(metric: str, low: float, high: float) -> str:
-    """A CI of a mean in report units."""
+    """A CI of a mean in report units. A share's mean lies in [0, 1], so its t interval is shown
+    cut to that range (which can only raise its coverage); the stored tables keep it whole."""
     if not finite(low, high):
         return ""
+    if _kind(metric) == "share":
+        low, high = max(low, 0.0), min(high, 1.0)
     a, b = fmt_value(metric, low), fmt_value(metric, high)
     return f"{a.removesuffix(' days')} to {b}"
 
 
 def fmt_change(metric: str, d: float, low: float, high: float, ci_words: bool = True) -> str:
     """A difference in plain words: '+1.2 points (95% CI +0.6 to +1.8)', '23 days shorter ...'."""
-    kind = SHOW.get(metric, Show(metric, "share" if metric.startswith(SUBGROUP_PREFIX)
-                                 else "number")).kind
+    kind = _kind(metric)
     if not finite(d):
         return "not available"
     prefix = "95% CI " if ci_words else ""
