@@ -7,6 +7,7 @@ override), so a replication takes ~0.04 s and every test stays within a few seco
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -19,8 +20,9 @@ import lcsim.experiment as experiment
 from conftest import write_small_scenario
 from lcsim.analysis import holm
 from lcsim.cli import main
-from lcsim.compare import CompareError, compare, comparison_table
+from lcsim.compare import CompareError, compare, comparison_table, half_widths
 from lcsim.loader import load_model
+from lcsim.metrics import BEYOND_FOLLOW_UP
 from lcsim.scenario import Scenario
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
@@ -113,8 +115,11 @@ def test_self_comparison_is_exactly_zero_and_json_shape(
             for n in ("ref", "lc")}
     lc = rows[rows["scenario"] == "lc"].set_index("metric")
     for metric in ("graduated_4yr", "attrition", "time_to_intervention_median_days"):
-        expected = (runs["lc"][metric] - runs["ref"][metric]).mean()
-        assert lc.loc[metric, "diff"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        d = runs["lc"][metric] - runs["ref"][metric]
+        if d.isna().any():  # a median beyond follow-up somewhere: no difference is given
+            assert metric in BEYOND_FOLLOW_UP and np.isnan(lc.loc[metric, "diff"])
+            continue
+        assert lc.loc[metric, "diff"] == pytest.approx(d.mean(), rel=1e-12, abs=1e-15)
         assert lc.loc[metric, "n_pairs"] == N
         p = rows[(rows["metric"] == metric) & (rows["role"] == "proposal")]
         assert np.allclose(p["p_holm"], holm(p["p_value"].to_numpy()))
@@ -421,3 +426,19 @@ def test_a_quantile_beyond_follow_up_in_some_replication_gets_no_summary() -> No
     itself = comparison_table({"a": ref, "b": ref}).set_index(["scenario", "metric"])
     assert itself.loc[("b", p90), "diff"] == 0.0  # identical in every replication: exactly 0
     assert np.isnan(itself.loc[("b", p90), "mean"])
+
+
+def test_a_failed_replication_is_not_taken_for_a_quantile_beyond_follow_up() -> None:
+    """A replication missing from a scenario's runs (it failed) leaves the others summarised:
+    only NaNs in the scenario's own rows mean 'beyond follow-up'. The stopping rule's
+    half-widths follow the same rule: no difference, never on target."""
+    q = "time_to_detection_median_days"
+    ref = pd.DataFrame({"replication": [0, 1, 2, 3], q: [50.0, 52.0, 49.0, 51.0]})
+    failed = pd.DataFrame({"replication": [0, 1, 3], q: [30.0, 33.0, 31.0]})
+    t = comparison_table({"a": ref, "b": failed}).set_index(["scenario", "metric"])
+    row = t.loc[("b", q)]
+    assert row["mean"] == pytest.approx(94 / 3) and row["n_pairs"] == 3
+    assert row["diff"] == pytest.approx((30 + 33 + 31 - 50 - 52 - 51) / 3)
+    assert half_widths({"a": ref, "b": failed}, [q])[q]["b"] < math.inf
+    beyond = failed.assign(**{q: [30.0, np.nan, 31.0]})
+    assert half_widths({"a": ref, "b": beyond}, [q])[q]["b"] == math.inf

@@ -97,3 +97,19 @@ def test_source_hash_changes_with_the_code_only(tmp_path: Path) -> None:
     assert source_hash(tmp_path) == h
     (tmp_path / "sub" / "b.py").rename(tmp_path / "b.py")  # same contents, another module
     assert source_hash(tmp_path) != h
+
+
+def test_grades_are_seen_after_the_block_they_come_from_even_the_last_of_the_year() -> None:
+    """The institution notices at an exam block's day (as the school calendar holds it) plus
+    the grade release delay; the year's last block is in the same year (day 323 by default),
+    not carried to the next year's start."""
+    sc = small(institution={"grades_detect_prob": 0.9},
+               setbacks={"academic_prob_per_exam": 0.3})
+    ep = Model(sc, 5).run().episodes
+    seen = ep[ep["channel"] == "institution"]
+    assert len(seen) > 30
+    release = sc.institution.grade_release_days
+    day = np.mod(seen["detected_at"].to_numpy() - release, YEAR)
+    blocks = np.array([80.75, 161.5, 242.25, 323.0])
+    assert np.all(np.isclose(day[:, None], blocks[None, :]).any(axis=1))
+    assert np.isclose(day, 323.0).any()  # the last block's grades are seen in its own year

@@ -19,6 +19,8 @@ from scipy import integrate, stats
 from lcsim.schedule import (
     YEAR,
     contacts_after,
+    days_after,
+    exam_days,
     exp_time,
     from_teaching,
     hazard_left,
@@ -234,3 +236,15 @@ def test_hazard_left_is_exponential_among_survivors_and_measures_what_is_to_come
     for u, h in zip(alive[:50], left[:50], strict=True):  # H(T) - H(t)
         assert h == pytest.approx(hazard(rising_hazard_time(u, a, growth)) - hazard(t),
                                   rel=1e-6, abs=1e-9)
+
+
+def test_exam_days_spread_over_teaching_time_and_stay_before_the_year_end() -> None:
+    assert exam_days(323.0, 4) == [80.75, 161.5, 242.25, 323.0]
+    assert exam_days(YEAR, 2)[-1] == YEAR - 2.0  # no break: still before the year end
+
+
+def test_days_after_lists_later_blocks_in_calendar_days() -> None:
+    blocks = exam_days(323.0, 4)
+    assert list(islice(days_after(242.25, blocks), 3)) == [323.0, YEAR + 80.75, YEAR + 161.5]
+    assert next(days_after(323.0, blocks)) == YEAR + 80.75  # strictly after
+    assert next(days_after(2 * YEAR + 10.0, blocks)) == 2 * YEAR + 80.75

@@ -23,6 +23,7 @@ from lcsim.sensitivity import (
     PointMoments,
     morris_indices,
     point_moments,
+    sensitivity,
     sobol_indices,
     src,
 )
@@ -550,3 +551,16 @@ def test_sobol_and_morris_indices_on_known_functions() -> None:
     assert rows[("b", "mu_star")] == pytest.approx(1.0)
     assert rows[("b", "mu")] == pytest.approx(-1.0)
     assert rows[("a", "sigma")] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_no_sensitivity_index_for_a_quantile_beyond_follow_up_at_some_point() -> None:
+    """Indices fitted to the points that have a mean would leave out the slow ones."""
+    q = "time_to_intervention_p90_days"
+    points = pd.DataFrame({"point": np.arange(6), "x": np.linspace(0, 1, 6)})
+    means = np.array([[300.0, 0.1], [310.0, 0.2], [np.nan, 0.3], [330.0, 0.4],
+                      [340.0, 0.5], [350.0, 0.6]])
+    mom = PointMoments([q, "attrition"], np.full((6, 2), 4.0), means, np.ones((6, 2)))
+    manifest = {"factors": {"x": {"type": "float", "values": None, "range": [0, 1],
+                                  "log": False}}, "design": "random", "seed": 0}
+    sens = sensitivity(manifest, points, None, mom)
+    assert q not in set(sens["metric"]) and "attrition" in set(sens["metric"])

@@ -56,6 +56,17 @@ def _difference(ref: np.ndarray, prop: np.ndarray, crn: bool) -> dict[str, float
     return paired_difference(ref, prop, LEVEL) if crn else unpaired_difference(ref, prop, LEVEL)
 
 
+def _complete(runs: Mapping[str, pd.DataFrame], metric: str) -> np.ndarray:
+    """Per scenario: may `metric` be summarised? Not a censored quantile (metrics.
+    BEYOND_FOLLOW_UP) missing in one of the scenario's own replications: that value lies beyond
+    follow-up, and summaries that dropped it would be biased. A failed replication has no row
+    and does not count against it."""
+    if metric not in BEYOND_FOLLOW_UP:
+        return np.ones(len(runs), dtype=bool)
+    return np.array([metric not in df.columns or not df[metric].isna().any()
+                     for df in runs.values()], dtype=bool)
+
+
 def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.DataFrame:
     """The tidy comparison table (columns ``COLUMNS``); the first scenario is the reference."""
     names = list(runs)
@@ -66,9 +77,7 @@ def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.D
         wide = _wide(runs, metric)
         values = wide.to_numpy()
         hib = higher_is_better(metric)
-        # A censored quantile missing in some replication lies beyond its follow-up: summaries
-        # that dropped it would be biased, so that scenario gets none (metrics.BEYOND_FOLLOW_UP).
-        whole = ~(np.isnan(values).any(axis=0) & (metric in BEYOND_FOLLOW_UP))
+        whole = _complete(runs, metric)
         best = (prob_best(values, hib, n_boot=N_BOOT, seed=0)
                 if hib is not None and len(wide) and whole.all()
                 else np.full(len(names), np.nan))
@@ -106,8 +115,12 @@ def half_widths(runs: Mapping[str, pd.DataFrame], metrics: Sequence[str],
     out: dict[str, dict[str, float]] = {}
     for metric in metrics:
         values = _wide(runs, metric).to_numpy()
+        whole = _complete(runs, metric)
         out[metric] = {}
         for k, name in enumerate(names[1:], start=1):
+            if not (whole[0] and whole[k]):  # no difference to estimate: never on target
+                out[metric][name] = math.inf
+                continue
             d = _difference(values[:, 0], values[:, k], crn)
             out[metric][name] = (float(d["ci_high"]) - float(d["ci_low"])) / 2.0
     return out

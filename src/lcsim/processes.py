@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from lcsim.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode
-from lcsim.schedule import YEAR, exp_time, hazard_left, rising_hazard_time
+from lcsim.schedule import YEAR, exam_days, exp_time, hazard_left, rising_hazard_time
 
 if TYPE_CHECKING:
     from lcsim.model import Model
@@ -36,9 +36,8 @@ def school_calendar(m: Model):
     several per student.
     """
     env, cal = m.env, m.scenario.calendar
-    gap = m.teaching / cal.exam_blocks_per_year
     # Exams come strictly before the year end (even with no break), the licensing exam last.
-    blocks = [min(gap * (j + 1), YEAR - 2.0) for j in range(cal.exam_blocks_per_year)]
+    blocks = exam_days(m.teaching, cal.exam_blocks_per_year)
     licensing_day = min(m.teaching + 1.0, YEAR - 1.0)
     for k in range(math.ceil(m.horizon / YEAR)):
         ys = k * YEAR
@@ -122,7 +121,7 @@ def episode_life(m: Model, ep: Episode, u):
         # section 6.7). The rest of the episode gets a fresh time to recovery, distributed as the
         # time left would be.
         began = ep.intervention_start
-        to_leave = hazard_left(u[4], hazard, m.hazard_growth, began - t0)
+        to_leave = max(0.0, hazard_left(u[4], hazard, m.hazard_growth, began - t0))
         to_recover = (recover - began) * recovery_rate
         balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
         m.after_intervention(ep, balance, began + exp_time(u[7], recovery_rate))

@@ -93,8 +93,8 @@ def key_table(cmp: Comparison) -> str:
                     f"{fmt_interval(metric, r['ci_low'], r['ci_high'])}</div>")
             total = int(cmp.table.loc[cmp.table["scenario"] == name, "n"].max())
             if not finite(r["mean"]) and 0 < r["n"] < total:  # a quantile beyond follow-up
-                cell = (f"beyond follow-up<div class='muted small'>reached in {int(r['n'])} "
-                        f"of {total} replications</div>")
+                cell = (f"no mean<div class='muted small'>reached in {int(r['n'])} of {total} "
+                        "replications; beyond follow-up (or no episodes) in the others</div>")
             if name != cmp.reference:
                 short = fmt_change(metric, r["diff"], r["diff_ci_low"], r["diff_ci_high"])
                 cell += (f"<div class='small {verdict_of(r)}'>"

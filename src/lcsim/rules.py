@@ -23,7 +23,7 @@ from lcsim.community import (
 )
 from lcsim.detection import Contacts, Flow, first_detection
 from lcsim.processes import SEVERITY_HAZARD
-from lcsim.schedule import YEAR, contacts_after, exp_time
+from lcsim.schedule import YEAR, contacts_after, days_after, exam_days, exp_time
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
@@ -128,12 +128,12 @@ class Rules:
         if st.advisor_meetings > 0:
             contacts.append(Contacts("advisor", st.advisor_detect,
                                      after(phases[1], teach / st.advisor_meetings)))
-        if ep.kind == ACADEMIC:  # grades are seen some days after each exam block
+        if ep.kind == ACADEMIC:  # grades are seen some days after each later exam block
             inst = sc.institution
-            gap = teach / sc.calendar.exam_blocks_per_year
             release = inst.grade_release_days
+            blocks = exam_days(teach, sc.calendar.exam_blocks_per_year)
             contacts.append(Contacts("institution", inst.grades_detect_prob,
-                                     (t + release for t in after(gap, gap))))
+                                     (t - rel + release for t in days_after(rel, blocks))))
         threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]))
         t, channel = first_detection(threshold, flows, contacts, limit, float(u[6]))
         return t0 + t, channel

@@ -72,8 +72,27 @@ def rising_hazard_time(u: float, a: float, growth: float) -> float:
         return math.inf
     if growth <= 0.0:
         return e / a
-    b = a * growth / 2  # H(t) = a t + b t^2
-    return (-a + math.sqrt(a * a + 4 * b * e)) / (2 * b)
+    b = a * growth / 2  # H(t) = a t + b t^2 = e: the positive root, in the form that keeps
+    return 2 * e / (a + math.sqrt(a * a + 4 * b * e))  # its precision when b is small
+
+
+def exam_days(teaching: float, blocks: int) -> list[float]:
+    """Days of a year (from its start) of its exam blocks: evenly spread over the teaching time,
+    the last at its end, and strictly before the year end even with no break."""
+    gap = teaching / blocks
+    return [min(gap * (j + 1), YEAR - 2.0) for j in range(blocks)]
+
+
+def days_after(days: float, in_year: list[float]) -> Iterator[float]:
+    """Days since entry of every yearly event at `in_year` days of each year, strictly after
+    `days`, in order (endless)."""
+    year = math.floor(days / YEAR)
+    while True:
+        for d in in_year:
+            t = year * YEAR + d
+            if t > days + EPS:
+                yield t
+        year += 1
 
 
 def hazard_left(u: float, a: float, growth: float, t: float) -> float:

@@ -240,6 +240,8 @@ def sensitivity(manifest: dict[str, Any], points: pd.DataFrame, design: pd.DataF
     rows: list[dict[str, Any]] = []
     for j, metric in enumerate(mom.metrics):
         y = mom.mean[:, j]
+        if metric in BEYOND_FOLLOW_UP and np.isnan(y).any():
+            continue  # dropping the points beyond follow-up would bias any index
         found = [{"metric": metric, **r} for r in src(codes, y)]
         complete = bool(np.isfinite(y).all() and np.std(y) > 0)
         if complete and manifest["design"] == "sobol":

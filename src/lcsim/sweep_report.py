@@ -227,6 +227,12 @@ def write_report(directory: Path) -> Path:
                 "value of a factor (binned for continuous designs), averaged over the other "
                 "factors; the band is a 95% t interval across those points. Grey dots are "
                 "single points.</p>")
+    missing = {m: int(wide[m].isna().sum()) for m in metrics if wide[m].isna().any()}
+    if missing:
+        body.append("<p class='note'>Points without a mean are left out: "
+                    + "; ".join(f"{_e(m)}: {k} of {len(wide)}" for m, k in missing.items())
+                    + " (a Kaplan-Meier time beyond follow-up in some replication, or failed "
+                    "runs). No sensitivity index is given for such a time.</p>")
     body.append(_main_effects(points, wide, metrics, factors))
     if design == "grid":
         body.append("<h2>Pairs of factors (grid)</h2><p class='note'>Mean of the metric at "
