@@ -1,7 +1,7 @@
 """The model's rules: student state as functions of time, and how episodes are noticed.
 
 `Rules` is a mixin of `Model`: it holds the formulas that turn a student's situation into
-belonging, ties, identity, skills, the hazard of leaving, each detection channel's time and the
+belonging, ties, identity, skills, the hazard of leaving, the detection channels (one hazard clock) and the
 referral delay (docs/model.md sections 6.1-6.5), apart from the event handling in `model.py`.
 It expects `scenario`, `structure`, `teaching`, `clerkship`, `hazard_growth`, `phases` and `env`.
 """
