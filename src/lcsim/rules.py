@@ -1,8 +1,9 @@
 """The model's rules: student state as functions of time, and how episodes are noticed.
 
 `Rules` is a mixin of `Model`: it holds the formulas that turn a student's situation into
-belonging, ties, identity, skills, the hazard of leaving, the detection channels (one hazard clock) and the
-referral delay (docs/model.md sections 6.1-6.5), apart from the event handling in `model.py`.
+belonging, ties, identity, skills, the hazard of leaving, the detection channels (one hazard
+clock, `detection.py`) and the referral delay (docs/model.md sections 6.1-6.5), apart from the
+event handling in `model.py`.
 It expects `scenario`, `structure`, `teaching`, `clerkship`, `hazard_growth`, `phases` and `env`.
 """
 
