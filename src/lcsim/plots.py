@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,15 @@ def _grid(n: int, ncols: int, height: float) -> tuple[Figure, list[Axes]]:
     return fig, axes[:n]
 
 
+def _point(ax: Axes, x: float, y: float, low: float, high: float, colour: Any) -> None:
+    """A point with its 95% CI as error bars, or the bare point when the CI is undefined."""
+    if np.isfinite(low) and np.isfinite(high):
+        ax.errorbar(x, y, xerr=[[x - low], [high - x]], fmt="o", color=colour, capsize=3,
+                    markersize=5, linewidth=1.6)
+    else:
+        ax.plot(x, y, "o", color=colour, markersize=5)
+
+
 def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str],
            reference: str, ncols: int = 4) -> Figure:
     """Paired differences from the reference (point and 95% CI) per proposal, one panel a metric.
@@ -124,12 +134,7 @@ def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str
                 r = rows.loc[name]
                 d, lo, hi = (float(r[c]) * panel.scale
                              for c in ("diff", "diff_ci_low", "diff_ci_high"))
-                colour = _verdict_colour(d, lo, hi, r["higher_is_better"])
-                if np.isfinite(lo) and np.isfinite(hi):
-                    ax.errorbar(d, yi, xerr=[[d - lo], [hi - d]], fmt="o", color=colour,
-                                capsize=3, markersize=5, linewidth=1.6)
-                else:
-                    ax.plot(d, yi, "o", color=colour, markersize=5)
+                _point(ax, d, yi, lo, hi, _verdict_colour(d, lo, hi, r["higher_is_better"]))
             ax.axvline(0, color="black", linewidth=0.8)
             ax.set_yticks(y, proposals)
             ax.set_ylim(-0.6, len(proposals) - 0.4)
@@ -194,11 +199,7 @@ def point_ranges(table: pd.DataFrame, panels: Sequence[Panel], order: Sequence[s
                     continue
                 r = rows.loc[name]
                 m, lo, hi = (float(r[c]) * panel.scale for c in ("mean", "ci_low", "ci_high"))
-                if np.isfinite(lo) and np.isfinite(hi):
-                    ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="o", capsize=3,
-                                color=colours[name], markersize=5, linewidth=1.6)
-                else:
-                    ax.plot(m, yi, "o", color=colours[name], markersize=5)
+                _point(ax, m, yi, lo, hi, colours[name])
             if refline and panel.metric in refline:
                 ax.axvline(refline[panel.metric], color="black", linewidth=0.8, linestyle="--")
             ref = rows["mean"].get(order[0], np.nan) * panel.scale if len(rows) else np.nan
