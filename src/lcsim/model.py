@@ -12,7 +12,6 @@ model does no I/O: `run()` returns a `RunResult` of tidy DataFrames.
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from lcsim.agents import (
     Faculty,
     Student,
 )
+from lcsim.bucket_queue import BucketQueue
 from lcsim.community import (
     ASSUMED_ACTIVITIES_PROTECTION,
     ASSUMED_ATTENDANCE,
@@ -151,9 +151,8 @@ class Model(Rules):
                 self.personal_t[sid] = self._personal_times(sid, PERSONAL_DRAWS)
                 s.next_personal = s.entry + float(self.personal_t[sid, 0])
                 self.students.append(s)
-        self.setback_heap = [(s.next_personal, s.id) for s in self.students
-                             if s.next_personal < s.end]
-        heapq.heapify(self.setback_heap)
+        self.personal_due = BucketQueue(((s.next_personal, s.id) for s in self.students
+                                         if s.next_personal < s.end), self.horizon)
         self.env.process(school_calendar(self))
         self.env.process(personal_setbacks(self))
 
