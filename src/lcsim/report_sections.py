@@ -83,15 +83,17 @@ def key_table(cmp: Comparison) -> str:
     """HTML table of the key outcomes: mean, CI and change from the reference per scenario."""
     head = "".join(f"<th>{html.escape(title(n))}</th>" for n in cmp.names)
     rows = []
+    present = set(cmp.table["metric"])
+    runs = cmp.table.groupby("scenario")["n"].max()  # replications per scenario
     for metric in KEY_METRICS:
-        if metric not in set(cmp.table["metric"]):
+        if metric not in present:
             continue
         cells = []
         for name in cmp.names:
             r = cmp.row(name, metric)
             cell = (f"{fmt_value(metric, r['mean'])}<div class='muted small'>"
                     f"{fmt_interval(metric, r['ci_low'], r['ci_high'])}</div>")
-            total = int(cmp.table.loc[cmp.table["scenario"] == name, "n"].max())
+            total = int(runs[name])
             if not finite(r["mean"]) and 0 < r["n"] < total:  # a quantile beyond follow-up
                 cell = (f"no mean<div class='muted small'>reached in {int(r['n'])} of {total} "
                         "replications; beyond follow-up (or no episodes) in the others</div>")
