@@ -38,11 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lcsim.compare import compare, half_widths
-from lcsim.engine import make_executor
-from lcsim.experiment import run_scenario
-from lcsim.loader import load_model
-from lcsim.scenario import Scenario
+from lcsim.comparison.runner import compare, half_widths
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.engine import make_executor
+from lcsim.experiment.replications import run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -117,8 +117,8 @@ def _timed_run(scenario: Scenario, out: Path, replications: int,
     c0 = _cpu()
     t0 = time.perf_counter()
     with make_executor(workers) as ex:
-        # Import lcsim.experiment in every worker (resolve_name returns a plain int).
-        list(ex.map(pkgutil.resolve_name, ["lcsim.experiment:BATCH"] * 2 * workers))
+        # Import lcsim.experiment.replications in every worker (resolve_name returns a plain int).
+        list(ex.map(pkgutil.resolve_name, ["lcsim.experiment.replications:BATCH"] * 2 * workers))
         t1 = time.perf_counter()
         run_scenario(scenario, out, replications=replications, seed=1, executor=ex,
                      progress=False, workers=workers)

@@ -46,9 +46,9 @@ def bare_simpy(seed: int = 0) -> float:
 
 def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, int]:
     """Seconds for one replication (build + run) and the number of events it scheduled."""
-    from lcsim.loader import load_model
-    from lcsim.model import Model
-    from lcsim.scenario import Scenario
+    from lcsim.config.loader import load_model
+    from lcsim.config.scenario import Scenario
+    from lcsim.model.simulation import Model
 
     scenario = load_model(path, Scenario, overrides)
     t = time.perf_counter()
@@ -62,12 +62,12 @@ def scaled(students: int) -> dict:
     """Run one baseline replication with `students` in a fresh process; time and peak RSS."""
     code = f"""
 import json, resource, time
-import lcsim.model, lcsim.loader, lcsim.scenario
+import lcsim.model.simulation, lcsim.config.loader, lcsim.config.scenario
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-sc = lcsim.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.scenario.Scenario,
+sc = lcsim.config.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.config.scenario.Scenario,
     ["population.class_size={students // 4}", "population.cohorts=4"])
 t = time.perf_counter()
-lcsim.model.Model(sc, 1).run()
+lcsim.model.simulation.Model(sc, 1).run()
 el = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak}}))

@@ -43,7 +43,7 @@ FLAT_TOLERANCE = 0.10  # 20k-run peak within 10% of the 2k-run peak counts as fl
 
 def fake_runs(task) -> dict[str, pd.DataFrame]:
     """Cheap stand-in for run_point_batch: same columns, random values, no simulation."""
-    from lcsim.metrics import METRIC_NAMES, SUBGROUP_PREFIX
+    from lcsim.outcomes.metrics import METRIC_NAMES, SUBGROUP_PREFIX
 
     b = task.batch
     groups = sorted(["none", *(g.name for g in b.scenario.population.subgroups)])
@@ -133,8 +133,8 @@ def write_sweep(directory: Path, body: str) -> Path:
 
 def timed_sweep(path: Path, out: Path, workers: int) -> float:
     """Seconds for plan + run of a sweep on `workers` (pool start-up and shutdown included)."""
-    from lcsim.engine import make_executor
-    from lcsim.sweep import plan_sweep, run_sweep
+    from lcsim.experiment.engine import make_executor
+    from lcsim.sweeps.runner import plan_sweep, run_sweep
 
     t = time.perf_counter()
     plan = plan_sweep(path)
@@ -144,8 +144,8 @@ def timed_sweep(path: Path, out: Path, workers: int) -> float:
 
 
 def efficiency(runs: int) -> None:
-    from lcsim.sensitivity import analyse
-    from lcsim.sweep_report import write_report
+    from lcsim.reports.sweep import write_report
+    from lcsim.sweeps.sensitivity import analyse
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -196,9 +196,9 @@ factors:
 
 def memory_child(points: int, reps: int) -> None:
     """Run one fake-worker sweep (in this fresh process); print its figures as JSON."""
-    from lcsim.engine import make_executor
-    from lcsim.sweep import plan_sweep, run_sweep
-    from lcsim.sweep_report import write_report
+    from lcsim.experiment.engine import make_executor
+    from lcsim.reports.sweep import write_report
+    from lcsim.sweeps.runner import plan_sweep, run_sweep
 
     start = rss_mb()
     with tempfile.TemporaryDirectory() as tmp:

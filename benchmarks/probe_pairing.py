@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lcsim.experiment import replication_seed
-from lcsim.loader import load_model
-from lcsim.metrics import compute
-from lcsim.model import Model
-from lcsim.scenario import Scenario
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.replications import replication_seed
+from lcsim.model.simulation import Model
+from lcsim.outcomes.metrics import compute
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 METRICS = ("graduated_4yr", "attrition", "time_to_intervention_median_days",

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcsim.analysis import paired_difference
-from lcsim.experiment import replication_seed, scenario_hash
-from lcsim.metrics import compute
-from lcsim.model import Model, RunResult
-from lcsim.scenario import Scenario
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.replications import replication_seed, scenario_hash
+from lcsim.model.simulation import Model, RunResult
+from lcsim.outcomes.metrics import compute
+from lcsim.stats.analysis import paired_difference
 
 SMALL_CLASS = 80
 SMALL_COHORTS = 2

@@ -1,4 +1,4 @@
-"""Tests for lcsim.analysis: hand-worked textbook values, independent references, properties.
+"""Tests for lcsim.stats.analysis: hand-worked textbook values, independent references, properties.
 
 Every statistical check uses a fixed seed and a tolerance justified by the sample size, so the
 tests are deterministic but would fail for a real defect (wrong formula, wrong tie handling,
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from lcsim.analysis import (
+from lcsim.stats.analysis import (
     erlang_c_wait,
     holm,
     km_curve,

@@ -1,4 +1,4 @@
-"""Tests for lcsim.bucket_queue: the same pop order as heapq, for any mix of pushes and pops."""
+"""Tests for lcsim.model.bucket_queue: the same pop order as heapq, for any mix of pushes and pops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lcsim.bucket_queue import BucketQueue
+from lcsim.model.bucket_queue import BucketQueue
 
 times = st.floats(0.0, 120.0, allow_nan=False)
 

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcsim.analysis import mean_ci, paired_difference
-from lcsim.engine import make_executor
-from lcsim.experiment import batches, run_batch
-from lcsim.loader import load_model
-from lcsim.scenario import Scenario
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.engine import make_executor
+from lcsim.experiment.replications import batches, run_batch
+from lcsim.stats.analysis import mean_ci, paired_difference
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 LC_SCENARIOS = ("advisory-colleges", "small-group-lc", "coached-lc", "peer-augmented-lc",

@@ -1,4 +1,4 @@
-"""Tests for `lcsim compare` and lcsim.compare: pairing, JSON, executors, resume, stopping.
+"""Tests for `lcsim compare` and lcsim.comparison.runner: pairing, JSON, executors, resume, stopping.
 
 Scenarios are the shipped ones shrunk to 2 classes of 60 (``extends:`` + a population
 override), so a replication takes ~0.04 s and every test stays within a few seconds.
@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import lcsim.experiment as experiment
+import lcsim.experiment.replications as experiment
 from conftest import write_small_scenario
-from lcsim.analysis import holm
-from lcsim.cli import main
-from lcsim.compare import CompareError, compare, comparison_table, half_widths
-from lcsim.loader import load_model
-from lcsim.metrics import BEYOND_FOLLOW_UP
-from lcsim.scenario import Scenario
+from lcsim.cli.main import main
+from lcsim.comparison.runner import CompareError, compare, comparison_table, half_widths
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.outcomes.metrics import BEYOND_FOLLOW_UP
+from lcsim.stats.analysis import holm
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 TABLES = ("runs.csv", "students.parquet", "episodes.parquet")

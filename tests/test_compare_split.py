@@ -1,4 +1,4 @@
-"""lcsim.compare still offers every public name it had before it was split into compare_* modules."""
+"""lcsim.comparison.runner still offers every public name it had before it was split into compare_* modules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import importlib
 
 import lcsim
 
-# `import lcsim.compare as m` would give the function lcsim.compare, which shadows the module.
-module = importlib.import_module("lcsim.compare")
+# `import lcsim.comparison.runner as m` would give the function lcsim.comparison.runner, which shadows the module.
+module = importlib.import_module("lcsim.comparison.runner")
 
 PUBLIC = ("COLUMNS", "DEFAULT_FIRST_ROUND", "DEFAULT_MAX_REPLICATIONS", "DEFAULT_REPLICATIONS",
           "ROUND", "CompareError", "Comparison", "compare", "comparison_table", "half_widths",
@@ -17,4 +17,4 @@ PUBLIC = ("COLUMNS", "DEFAULT_FIRST_ROUND", "DEFAULT_MAX_REPLICATIONS", "DEFAULT
 def test_public_names_stay_importable_from_lcsim_compare() -> None:
     assert [n for n in PUBLIC if not hasattr(module, n)] == []
     assert set(module.__all__) <= set(PUBLIC)
-    assert lcsim.compare is module.compare and lcsim.Comparison is module.Comparison
+    assert lcsim.comparison.runner is module.compare and lcsim.Comparison is module.Comparison

@@ -1,4 +1,4 @@
-"""Tests for lcsim.detection: the hazard clock equals a race of independent channels, and it
+"""Tests for lcsim.model.detection: the hazard clock equals a race of independent channels, and it
 pairs scenarios (adding a channel never delays a given episode's detection).
 
 The distribution test draws 20,000 fixed-seed episodes from the clock and 20,000 from a direct
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lcsim.detection import Contacts, Flow, first_detection
+from lcsim.model.detection import Contacts, Flow, first_detection
 
 N = 20_000
 LIMIT = 400.0

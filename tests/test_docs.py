@@ -14,9 +14,12 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from lcsim import community, model, rules
-from lcsim.cli import COMMANDS
-from lcsim.metrics import METRIC_NAMES
+from lcsim.cli.main import COMMANDS
+from lcsim.config.scenario import Scenario
+from lcsim.model import rules
+from lcsim.model import simulation as model
+from lcsim.model import structure as community
+from lcsim.outcomes.metrics import METRIC_NAMES
 from lcsim.reference import (
     GLOSSARY,
     KNOBS,
@@ -29,7 +32,6 @@ from lcsim.reference import (
     replace_block,
     write_docs,
 )
-from lcsim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

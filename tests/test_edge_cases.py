@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from lcsim.engine import SerialExecutor
-from lcsim.experiment import RunError, run_scenario
-from lcsim.metrics import compute
-from lcsim.model import Model
-from lcsim.scenario import Scenario
-from lcsim.schedule import YEAR
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.engine import SerialExecutor
+from lcsim.experiment.replications import RunError, run_scenario
+from lcsim.model.schedule import YEAR
+from lcsim.model.simulation import Model
+from lcsim.outcomes.metrics import compute
 
 
 def small(**sections) -> Scenario:
@@ -70,7 +70,7 @@ def test_facilitators_notice_in_a_year_that_is_not_a_clerkship_year() -> None:
 def test_resume_checks_the_model_code_not_the_git_commit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A commit that changes no lcsim source (docs, tests) may resume; other code may not."""
-    import lcsim.experiment as experiment
+    import lcsim.experiment.replications as experiment
 
     sc, out = small(), tmp_path / "run"
     run_scenario(sc, out, replications=3, seed=1, executor=SerialExecutor())
@@ -83,7 +83,7 @@ def test_resume_checks_the_model_code_not_the_git_commit(
 
 
 def test_source_hash_changes_with_the_code_only(tmp_path: Path) -> None:
-    from lcsim.experiment import source_hash
+    from lcsim.experiment.replications import source_hash
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")

@@ -1,4 +1,4 @@
-"""Tests for lcsim.engine: executors, failure capture, resume and bounded submission."""
+"""Tests for lcsim.experiment.engine: executors, failure capture, resume and bounded submission."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import _toy_tasks
-import lcsim.engine as engine
+import lcsim.experiment.engine as engine
 from _toy_tasks import flaky, interrupt_at, logged, not_tables, square
-from lcsim.engine import (
+from lcsim.experiment.engine import (
     Failure,
     SerialExecutor,
     Task,
@@ -28,7 +28,7 @@ from lcsim.engine import (
     execute,
     make_executor,
 )
-from lcsim.store import ResultStore
+from lcsim.experiment.store import ResultStore
 
 TESTS_DIR = Path(__file__).resolve().parent
 SRC_DIR = TESTS_DIR.parent / "src"
@@ -124,7 +124,7 @@ def test_make_executor_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_engine_imports_distributed_lazily() -> None:
-    code = "import sys, lcsim.engine; print('distributed' in sys.modules)"
+    code = "import sys, lcsim.experiment.engine; print('distributed' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), str(TESTS_DIR)])}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True

@@ -26,10 +26,7 @@ from typing import Any
 import pytest
 
 from conftest import FULL_LC, assert_direction, build_scenario
-from lcsim.agents import Episode
-from lcsim.community import Structure, support_capacity
-from lcsim.model import Model
-from lcsim.scenario import (
+from lcsim.config.scenario import (
     Advising,
     Coaching,
     Community,
@@ -42,6 +39,9 @@ from lcsim.scenario import (
     Subgroup,
     Support,
 )
+from lcsim.model.agents import Episode
+from lcsim.model.simulation import Model
+from lcsim.model.structure import Structure, support_capacity
 
 REPS = 8
 # Milder effects get more pairs (see the module docstring for the probe's figures); mentor year

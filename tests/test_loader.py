@@ -1,4 +1,4 @@
-"""Tests for lcsim.loader: safe YAML, extends, overrides and planner-friendly errors."""
+"""Tests for lcsim.config.loader: safe YAML, extends, overrides and planner-friendly errors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lcsim.loader import (
+from lcsim.config.loader import (
     MAX_ALIASES,
     MAX_FILE_BYTES,
     ConfigError,

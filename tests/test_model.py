@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from conftest import FULL_LC, SEED, build_scenario, first_divergence, run_metrics
-from lcsim.agents import CHANNELS, RESOLVING
-from lcsim.analysis import paired_difference
-from lcsim.experiment import replication_seed
-from lcsim.model import Model, RunResult
-from lcsim.scenario import Scenario
-from lcsim.schedule import YEAR
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.replications import replication_seed
+from lcsim.model.agents import CHANNELS, RESOLVING
+from lcsim.model.schedule import YEAR
+from lcsim.model.simulation import Model, RunResult
+from lcsim.stats.analysis import paired_difference
 
 TERMINAL = {"graduated", "dismissed", "withdrawn", "enrolled"}
 OUTCOMES = {"recovered", "resolved", "mitigated", "loa", "withdrew", "graduated", "dismissed",

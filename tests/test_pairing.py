@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import FULL_LC, build_scenario
-from lcsim.experiment import replication_seed
-from lcsim.model import Model
+from lcsim.experiment.replications import replication_seed
+from lcsim.model.simulation import Model
 
 INTERVENTION_DAYS = 30.0
 

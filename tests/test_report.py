@@ -14,13 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import lcsim.experiment as experiment
-import lcsim.model as model
+import lcsim.experiment.replications as experiment
+import lcsim.model.simulation as model
 from conftest import write_small_scenario
-from lcsim.cli import main
-from lcsim.loader import load_model
-from lcsim.report import changes, fmt_change, fmt_interval, km_data, subgroup_rates, title
-from lcsim.scenario import Scenario
+from lcsim.cli.main import main
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.reports.comparison import (
+    changes,
+    fmt_change,
+    fmt_interval,
+    km_data,
+    subgroup_rates,
+    title,
+)
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -196,14 +203,14 @@ def test_lcsim_report_hands_sweeps_to_sweep_report(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     calls: list[Path] = []
-    fake = types.ModuleType("lcsim.sweep_report")
+    fake = types.ModuleType("lcsim.reports.sweep")
 
     def write_report(directory: Path) -> Path:
         calls.append(directory)
         return directory / "report.html"
 
     fake.write_report = write_report  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "lcsim.sweep_report", fake)
+    monkeypatch.setitem(sys.modules, "lcsim.reports.sweep", fake)
     (tmp_path / "sweep.json").write_text("{}")
     (tmp_path / "compare.json").write_text("{}")  # sweep.json wins
     assert main(["report", str(tmp_path)]) == 0

@@ -1,8 +1,8 @@
-"""lcsim.report still offers every public name it had before it was split into report_* modules."""
+"""lcsim.reports.comparison still offers every public name it had before it was split into report_* modules."""
 
 from __future__ import annotations
 
-import lcsim.report as report
+import lcsim.reports.comparison as report
 
 PUBLIC = ("CHANNELS", "CHANNEL_LABELS", "CSS", "Change", "FOREST", "GLANCE", "KEY_METRICS",
           "KM_HORIZON", "LOAD", "MINUS", "RETENTION", "SHOW", "SUBGROUP_LABELS",

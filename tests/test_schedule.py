@@ -1,4 +1,4 @@
-"""Tests for lcsim.schedule: teaching-time arithmetic and inverse-CDF waiting times.
+"""Tests for lcsim.model.schedule: teaching-time arithmetic and inverse-CDF waiting times.
 
 Distribution checks draw 20,000 fixed-seed uniforms and allow 4 standard errors (computed from
 the theoretical variance), so a wrong formula (e.g. an off-by-one in the trial count, a rate
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from lcsim.schedule import (
+from lcsim.model.schedule import (
     YEAR,
     contacts_after,
     days_after,

@@ -1,4 +1,4 @@
-"""Tests for lcsim.store: atomic writes and the ResultStore part/finalize/failure API."""
+"""Tests for lcsim.experiment.store: atomic writes and the ResultStore part/finalize/failure API."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from _toy_tasks import square
-from lcsim.store import (
+from lcsim.experiment.store import (
     ResultStore,
     atomic_open,
     atomic_write_bytes,

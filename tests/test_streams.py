@@ -1,4 +1,4 @@
-"""Tests for lcsim.streams and replication seeds: reproducible, independent, stable keys.
+"""Tests for lcsim.model.streams and replication seeds: reproducible, independent, stable keys.
 
 Common random numbers rest on three facts checked here: the same (seed, purpose, student, event)
 always gives the same block of uniforms, in any process and whatever was drawn before; different
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lcsim.experiment import replication_seed
-from lcsim.streams import Streams, purpose_key, replication_seeds
+from lcsim.experiment.replications import replication_seed
+from lcsim.model.streams import Streams, purpose_key, replication_seeds
 
 N = 20_000
 # The purposes the model draws from (src/lcsim/model.py).
@@ -196,7 +196,7 @@ def test_purpose_key_is_a_stable_crc32() -> None:
 
 def test_streams_do_not_depend_on_the_hash_seed() -> None:
     """Two interpreters with different PYTHONHASHSEED draw the same numbers (no hash())."""
-    code = ("from lcsim.streams import Streams, purpose_key;"
+    code = ("from lcsim.model.streams import Streams, purpose_key;"
             "print(purpose_key('career'), Streams(3).event_uniforms('career', 4, 2, 3).tolist())")
     outs = []
     for hash_seed in ("1", "2"):

@@ -1,4 +1,4 @@
-"""Tests for lcsim.support.SupportQueue: capacity, giving up, and the Erlang C mean wait."""
+"""Tests for lcsim.model.support.SupportQueue: capacity, giving up, and the Erlang C mean wait."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import simpy
 
-from lcsim.analysis import erlang_c_wait
-from lcsim.support import SupportQueue
+from lcsim.model.support import SupportQueue
+from lcsim.stats.analysis import erlang_c_wait
 
 
 def watch(env: simpy.Environment, check: Callable[[], None]) -> None:

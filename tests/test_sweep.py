@@ -16,20 +16,12 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import lcsim.sweep as sweep_mod
-from lcsim.cli import main
-from lcsim.engine import make_executor
-from lcsim.sensitivity import (
-    PointMoments,
-    morris_indices,
-    point_moments,
-    sensitivity,
-    sobol_indices,
-    src,
-)
-from lcsim.store import ResultStore
-from lcsim.sweep import SweepTasks, assemble_runs, plan_sweep, run_sweep
-from lcsim.sweep_design import (
+import lcsim.sweeps.runner as sweep_mod
+from lcsim.cli.main import main
+from lcsim.experiment.engine import make_executor
+from lcsim.experiment.store import ResultStore
+from lcsim.reports.sweep import write_report
+from lcsim.sweeps.design import (
     Factor,
     FactorInfo,
     SweepSpec,
@@ -37,7 +29,15 @@ from lcsim.sweep_design import (
     point_scenario,
     unit_design,
 )
-from lcsim.sweep_report import write_report
+from lcsim.sweeps.runner import SweepTasks, assemble_runs, plan_sweep, run_sweep
+from lcsim.sweeps.sensitivity import (
+    PointMoments,
+    morris_indices,
+    point_moments,
+    sensitivity,
+    sobol_indices,
+    src,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

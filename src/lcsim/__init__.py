@@ -1,11 +1,11 @@
 """lcsim: a discrete-event simulator of learning communities in medical schools.
 
-`lcsim.compare([...], out=...)` runs a committee comparison from Python and returns a
-`Comparison` holding the DataFrames (see `lcsim.compare` and the README).
+`lcsim.comparison.runner([...], out=...)` runs a committee comparison from Python and returns a
+`Comparison` holding the DataFrames (see `lcsim.comparison.runner` and the README).
 """
 
 __version__ = "0.1.0"
 
-from lcsim.compare import Comparison, compare  # noqa: E402 (compare needs __version__ first)
+from lcsim.comparison.runner import Comparison, compare  # noqa: E402 (compare needs __version__ first)
 
 __all__ = ["Comparison", "__version__", "compare"]

@@ -1,0 +1,1 @@
+"""The `lcsim` command: each subcommand parses arguments, calls the library and prints."""

@@ -1,0 +1,131 @@
+"""`lcsim compare`: proposals against a reference on common random numbers -> tables and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from lcsim.cli.common import add_execution, default_out, fmt, positive_int, seed_int
+from lcsim.comparison.runner import (
+    DEFAULT_FIRST_ROUND,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+    ROUND,
+    CompareError,
+    Comparison,
+    compare,
+)
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+
+SUMMARY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition",
+                   "time_to_intervention_median_days", "faculty_load_ratio")
+
+
+def target(text: str) -> tuple[str, float]:
+    """argparse type: METRIC=HALF_WIDTH with a half-width > 0."""
+    metric, sep, value = text.partition("=")
+    if not sep or not metric.strip():
+        raise argparse.ArgumentTypeError(f"expected METRIC=HALF_WIDTH, found {text!r}")
+    try:
+        width = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number after '=', found {value!r} in {text!r}") from None
+    if not (math.isfinite(width) and width > 0):
+        raise argparse.ArgumentTypeError(f"the half-width must be > 0, found {value!r}")
+    return metric.strip(), width
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare proposals with a reference scenario",
+        description="Run a reference scenario and one or more proposals on the same "
+        "replication seeds (common random numbers) and compare them replication by "
+        "replication. Writes DIR/<scenario>/ (as lcsim run does), comparison.csv, "
+        "comparison.json, compare.json and report.html.")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml",
+                   help="the reference first, then the proposals")
+    p.add_argument("--replications", "-n", type=positive_int, default=None,
+                   help=f"replications per scenario (default {DEFAULT_REPLICATIONS}; with "
+                   f"--target-ci the first round, default {DEFAULT_FIRST_ROUND})")
+    p.add_argument("--target-ci", type=target, action="append", default=[],
+                   metavar="METRIC=HALF_WIDTH",
+                   help=f"add rounds of {ROUND} replications until the 95%% CI of every "
+                   "proposal's difference in METRIC has at most this half-width (in the "
+                   "metric's units: 0.005 is half a point of a share); repeatable")
+    p.add_argument("--max-replications", type=positive_int, default=None, metavar="M",
+                   help="stop --target-ci at M replications per scenario "
+                   f"(default {DEFAULT_MAX_REPLICATIONS})")
+    p.add_argument("--seed", type=seed_int, default=1, help="root seed (default 1)")
+    add_execution(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="output directory (default results/compare-<timestamp>/)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish an interrupted comparison in --out")
+    p.add_argument("--no-crn", dest="crn", action="store_false",
+                   help="run each scenario on its own random streams (shows what pairing buys)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (the content of comparison.json) and nothing else")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    scenarios = [load_model(path, Scenario) for path in args.scenarios]
+    targets: dict[str, float] = {}
+    for metric, width in args.target_ci:
+        if metric in targets and targets[metric] != width:
+            raise CompareError(f"--target-ci {metric} given twice with different half-widths")
+        targets[metric] = width
+    if args.resume and args.out is None:
+        raise CompareError("--resume needs --out DIR: the directory of the comparison to finish")
+    out = args.out or default_out("compare")
+    args.out = out  # for the interrupt message of lcsim.cli.main
+    result = compare(
+        scenarios, out=out, replications=args.replications, seed=args.seed,
+        workers=args.workers, scheduler=args.scheduler, target_ci=targets or None,
+        max_replications=args.max_replications, crn=args.crn, resume=args.resume,
+        progress=False if args.json else None, sources=[str(p) for p in args.scenarios])
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print_comparison(result)
+    if result.failures:
+        n = sum(len(f) for f in result.failures.values())
+        print(f"lcsim: {n} task(s) failed; tracebacks in <scenario>/failures/ under {out}:",
+              file=sys.stderr)
+        for name, keys in result.failures.items():
+            for key in keys:
+                print(f"  {name}/{key}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_comparison(result: Comparison) -> None:
+    """Key metrics: reference mean, then each proposal's difference and 95% CI."""
+    stop = result.info["stopping"]
+    crn = "common random numbers" if result.info["crn"] else "independent streams"
+    print(f"{len(result.scenarios)} scenarios x {result.info['replications']} replications, "
+          f"seed {result.info['seed']}, {crn} -> {result.directory}")
+    if stop["rule"] == "target_ci":
+        print(f"stopping: {stop['outcome'].replace('_', ' ')}")
+    t = result.table
+    ref = result.reference
+    width = max(len(m) for m in SUMMARY_METRICS)
+    for name in result.proposals:
+        print(f"\n{name} vs {ref}")
+        print(f"{'metric':<{width}}  {ref:>12}  {'difference':>11}  {'95% CI':>23}  "
+              f"{'p (Holm)':>8}")
+        for metric in SUMMARY_METRICS:
+            r = t[(t["scenario"] == name) & (t["metric"] == metric)]
+            base = t[(t["scenario"] == ref) & (t["metric"] == metric)]
+            if r.empty or base.empty:
+                continue
+            r, base = r.iloc[0], base.iloc[0]
+            ci = f"{fmt(r.diff_ci_low)} to {fmt(r.diff_ci_high)}"
+            print(f"{metric:<{width}}  {fmt(base['mean']):>12}  {fmt(r['diff']):>11}  "
+                  f"{ci:>23}  {fmt(r.p_holm):>8}")
+    print(f"\nreport: {result.directory / 'report.html'}")

@@ -1,1 +1,0 @@
-"""Subcommands of the `lcsim` CLI, one module each."""

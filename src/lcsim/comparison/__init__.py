@@ -1,0 +1,1 @@
+"""Committee comparisons: proposals against a reference on common random numbers."""

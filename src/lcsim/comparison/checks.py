@@ -1,0 +1,146 @@
+"""What `lcsim compare` checks before it runs anything, and the identity ``--resume`` matches.
+
+Kept apart from the run itself so every refusal of unusable input is in one place: scenario
+names (unique, not reserved in a compare directory), ``--target-ci`` metrics and half-widths,
+replication counts, and the output directory (fresh, or on ``--resume`` holding a
+``compare.json`` whose identity, from `identity`, still matches). Each refusal is a
+`CompareError` with a message the CLI prints as is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lcsim
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.replications import RunError, code_hash, git_commit, scenario_hash
+from lcsim.outcomes.metrics import METRIC_NAMES, SUBGROUP_PREFIX
+
+DEFAULT_REPLICATIONS = 50
+DEFAULT_FIRST_ROUND = 20  # with --target-ci and no --replications
+DEFAULT_MAX_REPLICATIONS = 500
+RESERVED = frozenset({"compare.json", "comparison.csv", "comparison.json", "report.html",
+                      "figures", "parts", "failures", ".", ".."})
+
+
+class CompareError(RunError):
+    """Unusable compare input or directory (a RunError, so the CLI exits 2 with the message)."""
+
+
+def check_scenarios(scenarios: Sequence[Scenario], sources: Sequence[str] | None) -> None:
+    """At least two scenarios, with names unique (ignoring case) and not reserved."""
+    if len(scenarios) < 2:
+        raise CompareError("compare needs a reference and at least one proposal "
+                           f"(got {len(scenarios)} scenario)")
+    where = list(sources) if sources else [f"scenario {i + 1}" for i in range(len(scenarios))]
+    seen: dict[str, str] = {}
+    for sc, src in zip(scenarios, where, strict=True):
+        key = sc.name.casefold()
+        if key in seen:
+            raise CompareError(
+                f"scenario names must be unique: {sc.name!r} ({src}) clashes with "
+                f"{seen[key]}; give each scenario its own name (it names its directory)")
+        if sc.name in RESERVED or sc.name.startswith("."):
+            raise CompareError(f"scenario name {sc.name!r} ({src}) is reserved in a compare "
+                               "directory; rename the scenario")
+        seen[key] = f"{sc.name!r} ({src})"
+
+
+def _known_metrics(scenarios: Sequence[Scenario]) -> list[str]:
+    subs = {g.name for sc in scenarios for g in sc.population.subgroups} | {"none"}
+    return [*METRIC_NAMES, *(SUBGROUP_PREFIX + s for s in sorted(subs))]
+
+
+def check_targets(target_ci: Mapping[str, float] | None, scenarios: Sequence[Scenario],
+                  max_replications: int | None) -> dict[str, float]:
+    """The ``--target-ci`` targets {metric: half-width}, each a known metric and width > 0."""
+    targets = dict(target_ci or {})
+    if max_replications is not None and not targets:
+        raise CompareError("--max-replications only applies with --target-ci")
+    known = _known_metrics(scenarios)
+    for metric, width in targets.items():
+        if metric not in known:
+            raise CompareError(f"--target-ci: unknown metric {metric!r}; choose from "
+                               f"{', '.join(known)}")
+        if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+            raise CompareError(f"--target-ci {metric}: the half-width must be a number > 0, "
+                               f"found {width!r}")
+    return targets
+
+
+def replication_counts(replications: int | None, max_replications: int | None,
+                       targets: Mapping[str, float]) -> tuple[int, int | None]:
+    """The first replication count and the cap (None without targets), checked."""
+    if replications is not None and replications < 1:
+        raise CompareError(f"replications must be >= 1, found {replications}")
+    if max_replications is not None and max_replications < 1:
+        raise CompareError(f"--max-replications must be >= 1, found {max_replications}")
+    if targets:
+        max_n = max_replications or DEFAULT_MAX_REPLICATIONS
+        return min(replications or DEFAULT_FIRST_ROUND, max_n), max_n
+    return replications or DEFAULT_REPLICATIONS, None
+
+
+def identity(scenarios: Sequence[Scenario], sources: Sequence[str] | None, seed: int,
+             crn: bool) -> dict[str, Any]:
+    """What a stored comparison must match to be resumed (plus the git commit, provenance)."""
+    files = list(sources) if sources else [None] * len(scenarios)
+    return {
+        "scenarios": [{"name": sc.name, "file": f, "hash": scenario_hash(sc)}
+                      for sc, f in zip(scenarios, files, strict=True)],
+        "seed": seed, "crn": crn, "lcsim_version": lcsim.__version__,
+        "code_hash": code_hash(), "git_commit": git_commit(),
+    }
+
+
+def check_directory(out: Path, scenarios: Sequence[Scenario], want: Mapping[str, Any],
+                    resume: bool, started: str) -> str:
+    """Refuse an unusable ``out``; the start time to record (the stored one on resume)."""
+    if (out / "compare.json").exists():
+        if not resume:
+            raise CompareError(f"{out} already holds a comparison: use --resume to finish it, "
+                               "or choose another --out")
+        return check_resume(out, want).get("started", started)
+    if resume and out.is_dir() and any(out.iterdir()):
+        raise CompareError(f"cannot resume {out}: it has no compare.json")
+    stray = [sc.name for sc in scenarios if (out / sc.name / "manifest.json").exists()]
+    if stray:
+        raise CompareError(f"{out} already holds results of {', '.join(stray)} that are "
+                           "not part of a comparison; choose another --out")
+    return started
+
+
+def check_resume(out: Path, want: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored compare.json, if its identity matches ``want`` (else a clear CompareError)."""
+    have = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    problems = []
+    h_names = [s["name"] for s in have.get("scenarios", [])]
+    w_names = [s["name"] for s in want["scenarios"]]
+    if h_names != w_names:
+        problems.append(f"the scenarios differ (stored: {', '.join(h_names)}; "
+                        f"now: {', '.join(w_names)})")
+    else:
+        changed = [w["name"] for h, w in zip(have["scenarios"], want["scenarios"], strict=True)
+                   if h.get("hash") != w["hash"]]
+        if changed:
+            problems.append(f"the settings of {', '.join(changed)} differ from the stored "
+                            "scenario(s)")
+    if have.get("seed") != want["seed"]:
+        problems.append(f"the seed differs (stored {have.get('seed')}, now {want['seed']})")
+    if have.get("crn") != want["crn"]:
+        def onoff(v: Any) -> str:
+            return "on" if v else "off (--no-crn)"
+        problems.append(f"common random numbers differ (stored {onoff(have.get('crn'))}, "
+                        f"now {onoff(want['crn'])})")
+    for key in ("lcsim_version", "code_hash"):  # the git commit is provenance only
+        if have.get(key) != want[key]:
+            problems.append(f"the code differs ({key}: stored {have.get(key)}, "
+                            f"now {want[key]})")
+    if problems:
+        raise CompareError(f"cannot resume {out}: " + "; ".join(problems)
+                           + ". Use the original inputs, or choose another --out.")
+    return have

@@ -1,0 +1,291 @@
+"""Committee comparison: every proposal against a reference scenario, replication by replication.
+
+`compare()` runs all scenarios on the same replication seeds (common random numbers, CRN), so
+replication *i* of a proposal faces the same students and setbacks as replication *i* of the
+reference, and the difference between them is mostly the effect of the structure. Each
+scenario's tables go to ``DIR/<scenario name>/`` exactly as ``lcsim run`` writes them.
+
+Files written to ``DIR``:
+
+``compare.json``
+    what must match for ``--resume``: the scenarios (name, file, hash) in order, the seed,
+    ``crn``, the lcsim version and commit; plus the requested settings and the status.
+``comparison.csv``
+    tidy, one row per scenario x metric, scenarios in the given order (reference first),
+    metrics in ``lcsim.outcomes.metrics.METRICS`` order then ``attrition_sub_<subgroup>``. Columns:
+
+    - ``scenario``, ``role`` ("reference" or "proposal"), ``metric``
+    - ``higher_is_better``: True/False, empty when neither direction is better
+    - ``n``: replications with a value; ``mean``, ``ci_low``, ``ci_high``: mean across
+      replications and its 95% Student-t interval
+    - proposals only (empty for the reference): ``n_pairs`` (pairs used; without CRN the
+      smaller sample), ``diff`` (proposal minus reference), ``diff_ci_low``/``diff_ci_high``
+      (95% CI: paired t with CRN, Welch without), ``p_value`` (two-sided, diff = 0),
+      ``p_holm`` (Holm-adjusted across the proposals, per metric)
+    - ``prob_best``: bootstrap probability (2000 paired resamples, seed 0) that the scenario
+      has the best mean among all scenarios; empty when no direction is better
+``comparison.json``
+    the same rows under ``"comparison"`` (NaN as null), with the reference, scenarios, seed,
+    ``crn``, replications, failures and ``"stopping"`` (how the replication count was chosen:
+    ``outcome`` is "fixed", "target_reached", "max_replications" or "failures", and
+    ``rounds`` lists the CI half-widths after each round of ``--target-ci``). ``lcsim compare
+    --json`` prints exactly this object.
+
+This module holds the public API and runs the comparison in rounds; the rest lives next to
+it: `compare_table` (the statistics of the comparison table and its JSON form),
+`compare_checks` (input, directory and ``--resume`` checks, `CompareError`) and
+`compare_stores` (the scenario directories: routing, missing replications, reading back).
+Their public names are re-exported here, so `from lcsim.comparison.runner import ...` keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+import yaml
+
+from lcsim.comparison.checks import DEFAULT_FIRST_ROUND as DEFAULT_FIRST_ROUND
+from lcsim.comparison.checks import DEFAULT_MAX_REPLICATIONS as DEFAULT_MAX_REPLICATIONS
+from lcsim.comparison.checks import DEFAULT_REPLICATIONS as DEFAULT_REPLICATIONS
+from lcsim.comparison.checks import (
+    CompareError,
+    check_directory,
+    check_scenarios,
+    check_targets,
+    identity,
+    replication_counts,
+)
+from lcsim.comparison.stores import Router, covered, drop_orphan_parts, plan, read_runs
+from lcsim.comparison.table import (
+    COLUMNS,
+    comparison_json,
+    comparison_table,
+    half_widths,
+    higher_is_better,
+)
+from lcsim.config.loader import load_model
+from lcsim.config.scenario import Scenario
+from lcsim.experiment import replications as experiment
+from lcsim.experiment.engine import Failure, Task, execute, executor_workers, make_executor
+from lcsim.experiment.replications import now_iso
+from lcsim.experiment.store import ResultStore, atomic_write_csv, atomic_write_text
+
+__all__ = [
+    "COLUMNS",
+    "CompareError",
+    "Comparison",
+    "compare",
+    "comparison_table",
+    "half_widths",
+    "higher_is_better",
+    "load",
+]
+
+ROUND = 20  # replications added per round of --target-ci (a multiple of BATCH keeps keys aligned)
+
+
+# --------------------------------------------------------------------------- results object
+
+
+@dataclass
+class Comparison:
+    """A finished comparison: per-scenario runs and the comparison table (see module doc)."""
+
+    directory: Path
+    scenarios: list[Scenario]
+    runs: dict[str, pd.DataFrame]
+    table: pd.DataFrame
+    info: dict[str, Any]
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        """Name of the reference scenario (the first)."""
+        return self.scenarios[0].name
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names in order, reference first."""
+        return [s.name for s in self.scenarios]
+
+    @property
+    def proposals(self) -> list[str]:
+        """Names of the proposals."""
+        return self.names[1:]
+
+    def row(self, scenario: str, metric: str) -> pd.Series:
+        """The comparison row of one scenario and metric."""
+        t = self.table
+        hit = t[(t["scenario"] == scenario) & (t["metric"] == metric)]
+        if hit.empty:
+            raise KeyError(f"no row for scenario {scenario!r}, metric {metric!r}")
+        return hit.iloc[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``comparison.json`` / ``--json`` (NaN as null)."""
+        return comparison_json(self.info, self.table)
+
+    def write_report(self) -> Path:
+        """(Re)write ``report.html`` and the PNG figures from the stored tables."""
+        from lcsim.reports.comparison import write_report  # lazy: matplotlib is slow to import
+
+        return write_report(self.directory)
+
+
+# --------------------------------------------------------------------------- running
+
+
+@contextmanager
+def _executor(executor: Executor | None, workers: int | None,
+              scheduler: str | None) -> Iterator[Executor]:
+    if executor is not None:
+        yield executor
+    else:
+        with make_executor(workers, scheduler) as ex:
+            yield ex
+
+
+def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
+            replications: int | None = None, seed: int = 1,
+            executor: Executor | None = None, workers: int | None = None,
+            scheduler: str | None = None, target_ci: Mapping[str, float] | None = None,
+            max_replications: int | None = None, crn: bool = True, resume: bool = False,
+            progress: bool | None = None, sources: Sequence[str] | None = None,
+            report: bool = True) -> Comparison:
+    """Run and compare ``scenarios`` (the first is the reference) into directory ``out``.
+
+    ``scenarios`` are `Scenario` objects or scenario files (loaded as `lcsim run` loads them).
+    ``replications`` per scenario (default 50); with ``target_ci`` ({metric: half-width, in
+    the metric's units, e.g. 0.005 for half a point of a share}) it is the first round
+    (default 20) and rounds of `ROUND` replications are added until every proposal's
+    difference CI half-width is at or below its target, or ``max_replications`` (default
+    500) is reached. ``crn=False`` gives scenario k its own random streams (stream k+1).
+    ``executor`` (left open) or ``workers``/``scheduler`` choose where replications run.
+    ``sources`` are the scenario files, recorded in compare.json. ``report=False`` skips
+    report.html. Failed replications are recorded; the rest of the comparison goes on
+    (see ``Comparison.failures``).
+    """
+    if sources is None and all(isinstance(x, str | Path) for x in scenarios):
+        sources = [str(x) for x in scenarios]
+    scenarios = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
+    check_scenarios(scenarios, sources)
+    targets = check_targets(target_ci, scenarios, max_replications)
+    n, max_n = replication_counts(replications, max_replications, targets)
+    out = Path(out)
+    want = identity(scenarios, sources, seed, crn)
+    settings = {"replications_requested": replications, "target_ci": targets,
+                "max_replications": max_n, "round": ROUND if targets else None}
+    started = check_directory(out, scenarios, want, resume, now_iso())
+    root = ResultStore(out)
+    root.write_json("compare", {**want, **settings, "status": "running", "started": started})
+
+    streams = {sc.name: 0 if crn else k + 1 for k, sc in enumerate(scenarios)}
+    stores = {sc.name: ResultStore(out / sc.name) for sc in scenarios}
+    for sc in scenarios:
+        experiment.prepare(out / sc.name, sc, seed, streams[sc.name], resume)
+        if resume:
+            drop_orphan_parts(stores[sc.name])
+    router = cast(ResultStore, Router(stores))  # duck-typed: see Router
+
+    failures: list[Failure] = []
+    rounds: list[dict[str, Any]] = []
+    with _executor(executor, workers, scheduler) as ex:
+        n_workers = workers if executor is None and scheduler is None else None
+        n_workers = n_workers or executor_workers(ex)
+
+        def run_to(count: int) -> list[Failure]:
+            tasks = [Task(f"{sc.name}/{t.key}", t.payload) for sc in scenarios
+                     for t in plan(stores[sc.name], sc, seed, count, streams[sc.name])]
+            # experiment.run_batch looked up at call time (tests substitute it)
+            return execute(tasks, experiment.run_batch, router, ex, progress=progress,
+                           desc=f"compare ({count} replications)")
+
+        while True:
+            failures += run_to(n)
+            if failures:
+                outcome = "failures"
+                break
+            if not targets:
+                outcome = "fixed"
+                break
+            runs = {sc.name: read_runs(stores[sc.name], n) for sc in scenarios}
+            widths = half_widths(runs, list(targets), crn)
+            rounds.append({"replications": n, "half_widths": widths})
+            if all(w <= targets[m] for m, by in widths.items() for w in by.values()):
+                outcome = "target_reached"
+                break
+            if n >= cast(int, max_n):
+                outcome = "max_replications"
+                break
+            n = min(n + ROUND, cast(int, max_n))
+        # Never leave stored replications out of the tables (a resume with other settings).
+        stored = max((max(covered(s), default=-1) + 1 for s in stores.values()), default=0)
+        if stored > n and outcome != "failures":
+            n = stored
+            failures += run_to(n)
+
+    by_scenario: dict[str, list[Failure]] = {sc.name: [] for sc in scenarios}
+    for f in failures:
+        name, _, key = f.key.partition("/")
+        by_scenario[name].append(Failure(key, f.error))
+    outputs = {sc.name: experiment.finish(out / sc.name, sc, seed, n, streams[sc.name],
+                                          n_workers, started, by_scenario[sc.name])
+               for sc in scenarios}
+    runs = {name: read_runs(stores[name], n) for name in outputs}
+    table = comparison_table(runs, crn)
+    failed = {name: o.failures for name, o in outputs.items() if o.failures}
+    info = {
+        "reference": scenarios[0].name, "scenarios": [sc.name for sc in scenarios],
+        "seed": seed, "crn": crn, "replications": n,
+        "stopping": {"rule": "target_ci" if targets else "fixed", "outcome": outcome,
+                     "targets": targets, "max_replications": max_n, "rounds": rounds},
+        "failures": {name: sorted(f) for name, f in failed.items()},
+    }
+    atomic_write_csv(table, out / "comparison.csv")
+    result = Comparison(out, scenarios, runs, table, info, failed)
+    # Not ResultStore.write_json: keep the columns of each row in comparison.csv order.
+    atomic_write_text(out / "comparison.json", json.dumps(result.to_json(), indent=2) + "\n")
+    root.write_json("compare", {**want, **settings, "status": "failed" if failed else
+                                "complete", "started": started, "finished": now_iso(),
+                                "replications": n, "outcome": outcome, "workers": n_workers})
+    if report:
+        result.write_report()
+    return result
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def load(directory: str | Path) -> Comparison:
+    """A stored comparison, read from its files only (nothing is run)."""
+    directory = Path(directory)
+    for name in ("compare.json", "comparison.json", "comparison.csv"):
+        if not (directory / name).is_file():
+            raise CompareError(f"{directory} is not a finished comparison (no {name}); "
+                               "run lcsim compare first")
+    info = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
+    info.pop("comparison", None)
+    table = pd.read_csv(directory / "comparison.csv", dtype={"higher_is_better": object})
+    table["higher_is_better"] = table["higher_is_better"].map(
+        {"True": True, "False": False, True: True, False: False}).astype(object)
+    table["higher_is_better"] = table["higher_is_better"].where(
+        table["higher_is_better"].notna(), None)
+    table["n_pairs"] = table["n_pairs"].astype("Int64")
+    scenarios, runs = [], {}
+    for name in info["scenarios"]:
+        sub = directory / name
+        data = yaml.safe_load((sub / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        scenarios.append(Scenario.model_validate(data))
+        path = sub / "runs.csv"
+        runs[name] = (pd.read_csv(path) if path.is_file() and path.stat().st_size
+                      else pd.DataFrame({"replication": pd.Series(dtype="int64")}))
+    failed = {name: ResultStore(directory / name).failures() for name in info["scenarios"]}
+    return Comparison(directory, scenarios, runs, table, info,
+                      {k: v for k, v in failed.items() if v})

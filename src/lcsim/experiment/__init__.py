@@ -1,0 +1,1 @@
+"""Replications on an executor: seeds, batches, the worker, the crash-safe store, resume."""

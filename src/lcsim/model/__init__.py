@@ -1,0 +1,1 @@
+"""The simulation: students, episodes, faculty, their processes and rules; free of I/O."""

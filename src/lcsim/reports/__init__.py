@@ -1,0 +1,1 @@
+"""Reports and figures from stored tables: never the model."""

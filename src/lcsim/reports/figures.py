@@ -1,0 +1,125 @@
+"""The figures of the committee report and how they are embedded in the page.
+
+`draw_figures` draws them with `lcsim.reports.plots` from the stored tables (the Kaplan–Meier curves
+from each scenario's episodes.parquet), saves them under DIR/figures/ and returns the PNG
+bytes, which `embed_png` puts into the page as data URIs so report.html stands alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcsim.comparison.runner import Comparison
+from lcsim.reports import plots
+from lcsim.reports.format import title
+from lcsim.stats.analysis import km_curve
+
+KM_HORIZON = 365.0  # days shown in the time-to-intervention figure
+FOREST = (
+    plots.Panel("graduated_4yr", "4-year graduation", "points", 100),
+    plots.Panel("graduated_6yr", "6-year graduation", "points", 100),
+    plots.Panel("attrition", "Attrition", "points", 100),
+    plots.Panel("leave_of_absence", "Leave of absence", "points", 100),
+    plots.Panel("time_to_detection_median_days", "Median days to being noticed", "days"),
+    plots.Panel("time_to_intervention_median_days", "Median days to intervention", "days"),
+    plots.Panel("unhelped_share", "Episodes never helped", "points", 100),
+    plots.Panel("faculty_load_ratio", "Faculty load ratio", "ratio"),
+)
+RETENTION = (
+    plots.Panel("graduated_4yr", "4-year graduation", "%", 100),
+    plots.Panel("graduated_6yr", "6-year graduation", "%", 100),
+    plots.Panel("attrition", "Attrition", "%", 100),
+)
+LOAD = (
+    plots.Panel("faculty_load_ratio", "Faculty hours needed / hours protected", "ratio"),
+    plots.Panel("queue_wait_median_days", "Median wait from referral to help", "days"),
+    plots.Panel("faculty_connected_share", "Students with a faculty connection", "%", 100),
+)
+CHANNELS = ("detected_by_self", "detected_by_peer", "detected_by_faculty",
+            "detected_by_institution")
+CHANNEL_LABELS = {"detected_by_self": "the student asked for help",
+                  "detected_by_peer": "peers or peer mentors",
+                  "detected_by_faculty": "coaches, facilitators or advisors",
+                  "detected_by_institution": "grades"}
+
+
+def km_data(episodes: pd.DataFrame, horizon: float = KM_HORIZON) -> pd.DataFrame:
+    """Pooled Kaplan–Meier curve of days from onset to intervention, on a daily grid.
+
+    As in `lcsim.outcomes.metrics`: episodes without an intervention are censored at ``ended_at``,
+    or, if still open, at the last time seen in their replication. Columns ``time``,
+    ``survival`` (share still without help).
+    """
+    eps = episodes[episodes["onset"].notna()]
+    if eps.empty:
+        return pd.DataFrame({"time": [0.0], "survival": [1.0]})
+    observed = eps["intervention_start"].notna().to_numpy()
+    end = eps["intervention_start"].where(observed, eps["ended_at"])
+    begin = eps["onset"]
+    last = pd.concat([end, begin], axis=1).max(axis=1)
+    horizon_rep = last.groupby(eps["replication"]).transform("max")
+    end = end.fillna(horizon_rep).to_numpy(dtype=float)
+    curve = km_curve(end - begin.to_numpy(dtype=float), observed)
+    grid = np.arange(0.0, horizon + 1.0)
+    idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
+    return pd.DataFrame({"time": grid, "survival": curve["survival"].to_numpy()[idx]})
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(scenario=table["scenario"].map(title))
+
+
+def draw_figures(cmp: Comparison) -> dict[str, bytes]:
+    """Draw the report's figures, save them under DIR/figures/; return name -> PNG bytes."""
+    order = [title(n) for n in cmp.names]
+    proposals = order[1:]
+    table = _display(cmp.table)
+    out: dict[str, bytes] = {}
+    figdir = cmp.directory / "figures"
+
+    def keep(name: str, fig: Any) -> None:
+        out[name] = plots.save_png(fig, figdir / f"{name}.png")
+
+    forest_panels = [p for p in FOREST if p.metric in set(table["metric"])]
+    keep("forest", plots.forest(table, forest_panels, proposals, order[0]))
+    curves = []
+    for name in cmp.names:
+        path = cmp.directory / name / "episodes.parquet"
+        if path.is_file():
+            eps = pd.read_parquet(path, columns=["replication", "onset", "intervention_start",
+                                                 "ended_at"])
+            curves.append(km_data(eps).assign(scenario=title(name)))
+    if curves:
+        medians = {title(n): cmp.row(n, "time_to_intervention_median_days")["mean"]
+                   for n in cmp.names}
+        keep("time_to_intervention", plots.km_curves(pd.concat(curves), order, KM_HORIZON,
+                                                     medians))
+    keep("retention", plots.point_ranges(table, RETENTION, order))
+    load_panels = [p for p in LOAD if p.metric in set(table["metric"])
+                   and constant_value(cmp.table, p.metric) is None]
+    if load_panels:
+        keep("faculty_load", plots.point_ranges(table, load_panels, order,
+                                                refline={"faculty_load_ratio": 1.0}))
+    shares = table[table["metric"].isin(CHANNELS)][["scenario", "metric", "mean"]]
+    shares = shares.rename(columns={"metric": "channel", "mean": "share"})
+    keep("detection_channels", plots.channels(shares, order, CHANNELS, CHANNEL_LABELS))
+    return out
+
+
+def constant_value(table: pd.DataFrame, metric: str) -> float | None:
+    """The value of a metric that is the same (mean and CI) in every scenario, else None."""
+    rows = table[table["metric"] == metric][["mean", "ci_low", "ci_high"]].to_numpy(float)
+    if rows.size and np.isfinite(rows).all() and (rows == rows[0, 0]).all():
+        return float(rows[0, 0])
+    return None
+
+
+def embed_png(data: bytes, alt: str) -> str:
+    """An <img> tag holding the PNG as a base64 data URI (no file to fetch)."""
+    b64 = base64.b64encode(data).decode("ascii")
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{b64}'>"

@@ -1,0 +1,173 @@
+"""How the committee report says numbers and names: plain labels, units and signed changes.
+
+Every section of `report.html` writes metrics the same way (shares in %, changes in
+percentage points, times in days, 'no clear difference' when a CI spans 0); keeping those
+rules in one module keeps the headline, tables and subgroup section consistent.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lcsim.outcomes.metrics import SUBGROUP_PREFIX
+
+
+@dataclass(frozen=True)
+class Show:
+    """How a metric reads in the report: plain label and kind of unit."""
+
+    label: str
+    kind: str  # "share" (% and points), "days", "ratio", "number", "score"
+
+
+SHOW: dict[str, Show] = {
+    "graduated_4yr": Show("4-year graduation", "share"),
+    "graduated_6yr": Show("6-year graduation", "share"),
+    "attrition": Show("Attrition (left without graduating)", "share"),
+    "attrition_academic": Show("Academic dismissal", "share"),
+    "attrition_nonacademic": Show("Withdrawal", "share"),
+    "leave_of_absence": Show("Took a leave of absence", "share"),
+    "episodes_per_100": Show("Difficulty episodes per 100 students", "number"),
+    "time_to_detection_median_days": Show("Median time to being noticed", "days"),
+    "time_to_intervention_median_days": Show("Median time to intervention", "days"),
+    "time_to_intervention_p90_days": Show("Time to intervention, slowest 10%", "days"),
+    "unhelped_share": Show("Episodes that never reached help", "share"),
+    "faculty_load_ratio": Show("Faculty load (hours needed / protected)", "ratio"),
+    "queue_wait_median_days": Show("Median wait from referral to help", "days"),
+    "belonging_mean": Show("Belonging at end of year 2 (0-1)", "score"),
+    "peer_ties_mean": Show("Peer ties at end of year 2", "number"),
+    "faculty_connected_share": Show("Students with a faculty connection in year 1", "share"),
+    "identity_mean": Show("Professional identity at end of year 2 (0-1)", "score"),
+    "clinical_skills_mean": Show("Clinical skills at end of year 2 (0-1)", "score"),
+}
+MINUS = "\u2212"
+
+
+def title(name: str) -> str:
+    """A scenario name for readers: 'small-group-lc' -> 'Small group LC'."""
+    words = name.replace("_", " ").replace("-", " ").split()
+    words = [w.upper() if w.lower() in {"lc", "lcs", "urim"} else w for w in words]
+    text = " ".join(words) or name
+    return text[0].upper() + text[1:]
+
+
+def finite(*xs: Any) -> bool:
+    """Whether every value is a finite number (not None, NaN or infinite)."""
+    return all(x is not None and isinstance(x, (int, float)) and math.isfinite(x) for x in xs)
+
+
+def _signed(x: float, digits: int = 1) -> str:
+    text = f"{x:+.{digits}f}"
+    if float(text) == 0:
+        text = f"{0:.{digits}f}"
+    return text.replace("-", MINUS)
+
+
+def _plain(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}".replace("-", MINUS)
+
+
+def _pts_digits(*xs: float) -> int:
+    """One decimal for points, two when the values are tiny."""
+    return 2 if all(abs(x) < 0.1 for x in xs if finite(x)) else 1
+
+
+def _day_digits(*xs: float) -> int:
+    return 1 if all(abs(x) < 10 for x in xs if finite(x)) else 0
+
+
+def _kind(metric: str) -> str:
+    """How a metric reads: share, days, ratio, score or number (subgroup attrition: share)."""
+    return SHOW.get(metric, Show(metric, "share" if metric.startswith(SUBGROUP_PREFIX)
+                                 else "number")).kind
+
+
+def fmt_value(metric: str, x: float) -> str:
+    """A metric's mean in report units (% for shares, days for times)."""
+    if not finite(x):
+        return "n/a"
+    kind = _kind(metric)
+    if kind == "share":
+        return f"{100 * x:.1f}%"
+    if kind == "days":
+        return f"{x:.0f} days"
+    if kind in ("ratio", "score"):
+        return f"{x:.2f}" if kind == "ratio" else f"{x:.3f}"
+    return f"{x:.1f}"
+
+
+def fmt_interval(metric: str, low: float, high: float) -> str:
+    """A CI of a mean in report units. A share's mean lies in [0, 1], so its t interval is shown
+    cut to that range (which can only raise its coverage); the stored tables keep it whole."""
+    if not finite(low, high):
+        return ""
+    if _kind(metric) == "share":
+        low, high = max(low, 0.0), min(high, 1.0)
+    a, b = fmt_value(metric, low), fmt_value(metric, high)
+    return f"{a.removesuffix(' days')} to {b}"
+
+
+def fmt_change(metric: str, d: float, low: float, high: float, ci_words: bool = True) -> str:
+    """A difference in plain words: '+1.2 points (95% CI +0.6 to +1.8)', '23 days shorter ...'."""
+    kind = _kind(metric)
+    if not finite(d):
+        return "not available"
+    prefix = "95% CI " if ci_words else ""
+    has_ci = finite(low, high)
+    if has_ci and d == 0 and low == 0 and high == 0:
+        return "no change (identical in every replication)"
+    if kind == "days":
+        k = _day_digits(d, low, high)
+        word = "shorter" if d < 0 else "longer"
+        text = f"{_plain(abs(d), k)} days {word}"
+        if not has_ci:
+            return text
+        if high < 0:
+            ci = f"{_plain(abs(high), k)} to {_plain(abs(low), k)}"
+        elif low > 0:
+            ci = f"{_plain(low, k)} to {_plain(high, k)}"
+        else:
+            ci = f"{_plain(abs(low), k)} shorter to {_plain(high, k)} longer"
+        return f"{text} ({prefix}{ci})"
+    if kind == "share":
+        k = _pts_digits(100 * d, 100 * low, 100 * high)
+        text = f"{_signed(100 * d, k)} points"
+        ci = f"{_signed(100 * low, k)} to {_signed(100 * high, k)}" if has_ci else ""
+    else:
+        k = {"score": 3, "ratio": 2}.get(kind, 1)
+        text = _signed(d, k)
+        ci = f"{_signed(low, k)} to {_signed(high, k)}" if has_ci else ""
+    return f"{text} ({prefix}{ci})" if has_ci else text
+
+
+def verdict_of(row: pd.Series) -> str:
+    """'better', 'worse', 'unclear' (CI spans 0) or 'none' (no preferred direction)."""
+    lo, hi, d = row["diff_ci_low"], row["diff_ci_high"], row["diff"]
+    if not finite(lo, hi, d) or lo <= 0 <= hi:
+        return "unclear"
+    hib = row["higher_is_better"]
+    if hib is None or (isinstance(hib, float) and math.isnan(hib)):
+        return "none"
+    return "better" if (d > 0) == bool(hib) else "worse"
+
+
+def change_html(row: pd.Series, metric: str) -> str:
+    """A comparison row's change as HTML, coloured by verdict (better/worse/unclear)."""
+    verdict = verdict_of(row)
+    text = html.escape(fmt_change(metric, row["diff"], row["diff_ci_low"],
+                                  row["diff_ci_high"]))
+    note = ""
+    if verdict == "unclear" and not (row["diff"] == 0 and row["diff_ci_low"] == 0
+                                     and row["diff_ci_high"] == 0):
+        note = " <span class='muted'>(no clear difference)</span>"
+    return f"<span class='{verdict}'>{text}</span>{note}"
+
+
+def plain_words(name: str) -> str:
+    """A setting name in words: 'notice_prob' -> 'notice chance'."""
+    return " ".join("chance" if w == "prob" else w for w in name.split("_"))

@@ -1,0 +1,1 @@
+"""Statistics over replications: summaries, confidence intervals, paired differences, survival curves."""

@@ -1,0 +1,1 @@
+"""Parameter sweeps: designs, runs over design points, sensitivity analysis."""
