@@ -38,7 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lcsim.comparison.runner import compare, half_widths
+from lcsim.api import compare
+from lcsim.comparison.table import half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import make_executor

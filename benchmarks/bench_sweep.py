@@ -43,7 +43,7 @@ FLAT_TOLERANCE = 0.10  # 20k-run peak within 10% of the 2k-run peak counts as fl
 
 def fake_runs(task) -> dict[str, pd.DataFrame]:
     """Cheap stand-in for run_point_batch: same columns, random values, no simulation."""
-    from lcsim.outcomes.metrics import METRIC_NAMES, SUBGROUP_PREFIX
+    from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
 
     b = task.batch
     groups = sorted(["none", *(g.name for g in b.scenario.population.subgroups)])

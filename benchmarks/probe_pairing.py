@@ -25,7 +25,7 @@ from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed
 from lcsim.model.simulation import Model
-from lcsim.outcomes.metrics import compute
+from lcsim.outcomes.compute import compute
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 METRICS = ("graduated_4yr", "attrition", "time_to_intervention_median_days",

@@ -22,7 +22,7 @@ import pytest
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed, scenario_hash
 from lcsim.model.simulation import Model, RunResult
-from lcsim.outcomes.metrics import compute
+from lcsim.outcomes.compute import compute
 from lcsim.stats.analysis import paired_difference
 
 SMALL_CLASS = 80

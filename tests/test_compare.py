@@ -18,11 +18,13 @@ from pandas.testing import assert_frame_equal
 
 import lcsim.experiment.replications as experiment
 from conftest import write_small_scenario
+from lcsim.api import compare
 from lcsim.cli.main import main
-from lcsim.comparison.runner import CompareError, compare, comparison_table, half_widths
+from lcsim.comparison.checks import CompareError
+from lcsim.comparison.table import comparison_table, half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
-from lcsim.outcomes.metrics import BEYOND_FOLLOW_UP
+from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 from lcsim.stats.analysis import holm
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"

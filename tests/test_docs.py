@@ -19,7 +19,7 @@ from lcsim.config.scenario import Scenario
 from lcsim.model import rules
 from lcsim.model import simulation as model
 from lcsim.model import structure as community
-from lcsim.outcomes.metrics import METRIC_NAMES
+from lcsim.outcomes.registry import METRIC_NAMES
 from lcsim.reference import (
     GLOSSARY,
     KNOBS,

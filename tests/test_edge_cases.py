@@ -15,7 +15,7 @@ from lcsim.experiment.engine import SerialExecutor
 from lcsim.experiment.replications import RunError, run_scenario
 from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model
-from lcsim.outcomes.metrics import compute
+from lcsim.outcomes.compute import compute
 
 
 def small(**sections) -> Scenario:

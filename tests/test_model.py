@@ -20,9 +20,10 @@ from pandas.testing import assert_frame_equal
 from conftest import FULL_LC, SEED, build_scenario, first_divergence, run_metrics
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed
-from lcsim.model.agents import CHANNELS, RESOLVING
+from lcsim.model.agents import RESOLVING
 from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model, RunResult
+from lcsim.outcomes.tables import CHANNELS
 from lcsim.stats.analysis import paired_difference
 
 TERMINAL = {"graduated", "dismissed", "withdrawn", "enrolled"}

@@ -1,11 +1,22 @@
 """lcsim: a discrete-event simulator of learning communities in medical schools.
 
-`lcsim.comparison.runner([...], out=...)` runs a committee comparison from Python and returns a
-`Comparison` holding the DataFrames (see `lcsim.comparison.runner` and the README).
+The library API is `lcsim.compare(...)` and its siblings in `lcsim.api`; they are imported on
+first use, so `import lcsim` (and the `lcsim` command) stays fast.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 
-from lcsim.comparison.runner import Comparison, compare  # noqa: E402 (compare needs __version__ first)
+_API = ("Comparison", "compare")
+__all__ = ["__version__", *_API]
 
-__all__ = ["Comparison", "__version__", "compare"]
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from lcsim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'lcsim' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Generated reference documentation: the scenario knobs and the metric glossary.
 
-Both are rendered from the code (the pydantic `Scenario` schema and `lcsim.outcomes.metrics.METRICS`), so
+Both are rendered from the code (the pydantic `Scenario` schema and `lcsim.outcomes.registry.METRICS`), so
 the docs cannot drift from what the model accepts and reports. `write_docs()` rewrites the
 generated blocks of `docs/scenarios.md` and `README.md` between their markers; a test checks
 that the committed files hold exactly what these functions render.
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from lcsim.config.scenario import Scenario
-from lcsim.outcomes.metrics import METRICS, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import METRICS, SUBGROUP_PREFIX
 
 REGENERATE = 'python -c "from lcsim.reference import write_docs; write_docs()"'
 KNOBS = "knob-reference"
@@ -219,7 +219,7 @@ def knob_reference() -> str:
 # -- the metric glossary --------------------------------------------------------------------------
 
 def metric_glossary() -> str:
-    """A Markdown table of every metric in `lcsim.outcomes.metrics.METRICS`."""
+    """A Markdown table of every metric in `lcsim.outcomes.registry.METRICS`."""
     better = {True: "higher", False: "lower", None: "neither (descriptive)"}
     lines = ["| metric | meaning | better |", "|---|---|---|"]
     for m in METRICS:

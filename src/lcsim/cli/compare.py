@@ -8,16 +8,16 @@ import math
 import sys
 from pathlib import Path
 
+from lcsim.api import compare
 from lcsim.cli.common import add_execution, default_out, fmt, positive_int, seed_int
-from lcsim.comparison.runner import (
+from lcsim.comparison.checks import (
     DEFAULT_FIRST_ROUND,
     DEFAULT_MAX_REPLICATIONS,
     DEFAULT_REPLICATIONS,
-    ROUND,
     CompareError,
-    Comparison,
-    compare,
 )
+from lcsim.comparison.result import Comparison
+from lcsim.comparison.runner import ROUND
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 

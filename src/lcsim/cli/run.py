@@ -19,7 +19,7 @@ from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import make_executor
 from lcsim.experiment.replications import run_scenario
-from lcsim.outcomes.metrics import BEYOND_FOLLOW_UP
+from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 from lcsim.stats.analysis import summarise
 
 

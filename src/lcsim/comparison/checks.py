@@ -18,7 +18,7 @@ from typing import Any
 import lcsim
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import RunError, code_hash, git_commit, scenario_hash
-from lcsim.outcomes.metrics import METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
 
 DEFAULT_REPLICATIONS = 50
 DEFAULT_FIRST_ROUND = 20  # with --target-ci and no --replications

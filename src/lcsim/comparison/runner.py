@@ -12,7 +12,7 @@ Files written to ``DIR``:
     ``crn``, the lcsim version and commit; plus the requested settings and the status.
 ``comparison.csv``
     tidy, one row per scenario x metric, scenarios in the given order (reference first),
-    metrics in ``lcsim.outcomes.metrics.METRICS`` order then ``attrition_sub_<subgroup>``. Columns:
+    metrics in ``lcsim.outcomes.registry.METRICS`` order then ``attrition_sub_<subgroup>``. Columns:
 
     - ``scenario``, ``role`` ("reference" or "proposal"), ``metric``
     - ``higher_is_better``: True/False, empty when neither direction is better
@@ -31,11 +31,11 @@ Files written to ``DIR``:
     ``rounds`` lists the CI half-widths after each round of ``--target-ci``). ``lcsim compare
     --json`` prints exactly this object.
 
-This module holds the public API and runs the comparison in rounds; the rest lives next to
-it: `compare_table` (the statistics of the comparison table and its JSON form),
-`compare_checks` (input, directory and ``--resume`` checks, `CompareError`) and
-`compare_stores` (the scenario directories: routing, missing replications, reading back).
-Their public names are re-exported here, so `from lcsim.comparison.runner import ...` keeps working.
+This module runs the comparison in rounds; the rest lives next to it: `result` (the
+`Comparison` object and reading one back), `table` (the statistics of the comparison table and
+its JSON form), `checks` (input, directory and ``--resume`` checks, `CompareError`) and
+`stores` (the scenario directories: routing, missing replications, reading back). The report
+is written by `lcsim.compare`, which wraps this with `lcsim.reports`.
 """
 
 from __future__ import annotations
@@ -44,32 +44,19 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import pandas as pd
-import yaml
-
-from lcsim.comparison.checks import DEFAULT_FIRST_ROUND as DEFAULT_FIRST_ROUND
-from lcsim.comparison.checks import DEFAULT_MAX_REPLICATIONS as DEFAULT_MAX_REPLICATIONS
-from lcsim.comparison.checks import DEFAULT_REPLICATIONS as DEFAULT_REPLICATIONS
 from lcsim.comparison.checks import (
-    CompareError,
     check_directory,
     check_scenarios,
     check_targets,
     identity,
     replication_counts,
 )
+from lcsim.comparison.result import Comparison
 from lcsim.comparison.stores import Router, covered, drop_orphan_parts, plan, read_runs
-from lcsim.comparison.table import (
-    COLUMNS,
-    comparison_json,
-    comparison_table,
-    half_widths,
-    higher_is_better,
-)
+from lcsim.comparison.table import comparison_table, half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment import replications as experiment
@@ -77,66 +64,7 @@ from lcsim.experiment.engine import Failure, Task, execute, executor_workers, ma
 from lcsim.experiment.replications import now_iso
 from lcsim.experiment.store import ResultStore, atomic_write_csv, atomic_write_text
 
-__all__ = [
-    "COLUMNS",
-    "CompareError",
-    "Comparison",
-    "compare",
-    "comparison_table",
-    "half_widths",
-    "higher_is_better",
-    "load",
-]
-
 ROUND = 20  # replications added per round of --target-ci (a multiple of BATCH keeps keys aligned)
-
-
-# --------------------------------------------------------------------------- results object
-
-
-@dataclass
-class Comparison:
-    """A finished comparison: per-scenario runs and the comparison table (see module doc)."""
-
-    directory: Path
-    scenarios: list[Scenario]
-    runs: dict[str, pd.DataFrame]
-    table: pd.DataFrame
-    info: dict[str, Any]
-    failures: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def reference(self) -> str:
-        """Name of the reference scenario (the first)."""
-        return self.scenarios[0].name
-
-    @property
-    def names(self) -> list[str]:
-        """Scenario names in order, reference first."""
-        return [s.name for s in self.scenarios]
-
-    @property
-    def proposals(self) -> list[str]:
-        """Names of the proposals."""
-        return self.names[1:]
-
-    def row(self, scenario: str, metric: str) -> pd.Series:
-        """The comparison row of one scenario and metric."""
-        t = self.table
-        hit = t[(t["scenario"] == scenario) & (t["metric"] == metric)]
-        if hit.empty:
-            raise KeyError(f"no row for scenario {scenario!r}, metric {metric!r}")
-        return hit.iloc[0]
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``comparison.json`` / ``--json`` (NaN as null)."""
-        return comparison_json(self.info, self.table)
-
-    def write_report(self) -> Path:
-        """(Re)write ``report.html`` and the PNG figures from the stored tables."""
-        from lcsim.reports.comparison import write_report  # lazy: matplotlib is slow to import
-
-        return write_report(self.directory)
 
 
 # --------------------------------------------------------------------------- running
@@ -152,13 +80,12 @@ def _executor(executor: Executor | None, workers: int | None,
             yield ex
 
 
-def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
+def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
             replications: int | None = None, seed: int = 1,
             executor: Executor | None = None, workers: int | None = None,
             scheduler: str | None = None, target_ci: Mapping[str, float] | None = None,
             max_replications: int | None = None, crn: bool = True, resume: bool = False,
-            progress: bool | None = None, sources: Sequence[str] | None = None,
-            report: bool = True) -> Comparison:
+            progress: bool | None = None, sources: Sequence[str] | None = None) -> Comparison:
     """Run and compare ``scenarios`` (the first is the reference) into directory ``out``.
 
     ``scenarios`` are `Scenario` objects or scenario files (loaded as `lcsim run` loads them).
@@ -168,8 +95,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
     difference CI half-width is at or below its target, or ``max_replications`` (default
     500) is reached. ``crn=False`` gives scenario k its own random streams (stream k+1).
     ``executor`` (left open) or ``workers``/``scheduler`` choose where replications run.
-    ``sources`` are the scenario files, recorded in compare.json. ``report=False`` skips
-    report.html. Failed replications are recorded; the rest of the comparison goes on
+    ``sources`` are the scenario files, recorded in compare.json. Failed replications are recorded; the rest of the comparison goes on
     (see ``Comparison.failures``).
     """
     if sources is None and all(isinstance(x, str | Path) for x in scenarios):
@@ -255,37 +181,4 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
     root.write_json("compare", {**want, **settings, "status": "failed" if failed else
                                 "complete", "started": started, "finished": now_iso(),
                                 "replications": n, "outcome": outcome, "workers": n_workers})
-    if report:
-        result.write_report()
     return result
-
-
-# --------------------------------------------------------------------------- reading back
-
-
-def load(directory: str | Path) -> Comparison:
-    """A stored comparison, read from its files only (nothing is run)."""
-    directory = Path(directory)
-    for name in ("compare.json", "comparison.json", "comparison.csv"):
-        if not (directory / name).is_file():
-            raise CompareError(f"{directory} is not a finished comparison (no {name}); "
-                               "run lcsim compare first")
-    info = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
-    info.pop("comparison", None)
-    table = pd.read_csv(directory / "comparison.csv", dtype={"higher_is_better": object})
-    table["higher_is_better"] = table["higher_is_better"].map(
-        {"True": True, "False": False, True: True, False: False}).astype(object)
-    table["higher_is_better"] = table["higher_is_better"].where(
-        table["higher_is_better"].notna(), None)
-    table["n_pairs"] = table["n_pairs"].astype("Int64")
-    scenarios, runs = [], {}
-    for name in info["scenarios"]:
-        sub = directory / name
-        data = yaml.safe_load((sub / "scenario.resolved.yaml").read_text(encoding="utf-8"))
-        scenarios.append(Scenario.model_validate(data))
-        path = sub / "runs.csv"
-        runs[name] = (pd.read_csv(path) if path.is_file() and path.stat().st_size
-                      else pd.DataFrame({"replication": pd.Series(dtype="int64")}))
-    failed = {name: ResultStore(directory / name).failures() for name in info["scenarios"]}
-    return Comparison(directory, scenarios, runs, table, info,
-                      {k: v for k, v in failed.items() if v})

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcsim.outcomes.metrics import BEYOND_FOLLOW_UP, HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import (
+    BEYOND_FOLLOW_UP,
+    HIGHER_IS_BETTER,
+    METRIC_NAMES,
+    SUBGROUP_PREFIX,
+)
 from lcsim.stats.analysis import holm, mean_ci, paired_difference, prob_best, unpaired_difference
 
 LEVEL = 0.95

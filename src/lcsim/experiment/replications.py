@@ -27,7 +27,7 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import Failure, Task, execute
 from lcsim.experiment.store import ResultStore, atomic_write_text
 from lcsim.model.simulation import Model
-from lcsim.outcomes.metrics import compute
+from lcsim.outcomes.compute import compute
 
 BATCH = 5  # replications per task: fixed so task keys (and --resume) do not depend on workers
 TABLES = ("runs", "students", "episodes", "faculty")

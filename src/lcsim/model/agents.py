@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ENROLLED, GRADUATED, DISMISSED, WITHDRAWN = "enrolled", "graduated", "dismissed", "withdrawn"
-ACADEMIC, WELLBEING, ISOLATION = "academic", "wellbeing", "isolation"
-CHANNELS = ("self", "peer", "mentor", "coach", "facilitator", "advisor", "institution")
-CHANNEL_GROUP = {
-    "self": "self", "peer": "peer", "mentor": "peer", "coach": "faculty",
-    "facilitator": "faculty", "advisor": "faculty", "institution": "institution",
-}
+from lcsim.outcomes.tables import ENROLLED
 
 
 class Student:

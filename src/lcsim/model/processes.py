@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from lcsim.model.agents import ACADEMIC, ENROLLED, ISOLATION, WELLBEING, Episode
+from lcsim.model.agents import Episode
 from lcsim.model.schedule import YEAR, exam_days, exp_time, hazard_left, rising_hazard_time
+from lcsim.outcomes.tables import ACADEMIC, ENROLLED, ISOLATION, WELLBEING
 
 if TYPE_CHECKING:
     from lcsim.model.simulation import Model

@@ -16,7 +16,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from lcsim.model.agents import ACADEMIC, ISOLATION, Episode, Student
+from lcsim.model.agents import Episode, Student
 from lcsim.model.detection import Contacts, Flow, first_detection
 from lcsim.model.processes import SEVERITY_HAZARD
 from lcsim.model.schedule import YEAR, contacts_after, days_after, exam_days, exp_time
@@ -25,6 +25,7 @@ from lcsim.model.structure import (
     ASSUMED_BELONGING_PER_TIE_FACTOR,
     ASSUMED_TIE_HALF,
 )
+from lcsim.outcomes.tables import ACADEMIC, ISOLATION
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking

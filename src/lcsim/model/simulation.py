@@ -21,14 +21,9 @@ import simpy
 
 from lcsim.config.scenario import Scenario
 from lcsim.model.agents import (
-    ACADEMIC,
-    DISMISSED,
-    ENROLLED,
     EPISODE_COLUMNS,
     FACULTY_COLUMNS,
-    GRADUATED,
     RESOLVING,
-    WITHDRAWN,
     Episode,
     Faculty,
     Student,
@@ -65,6 +60,7 @@ from lcsim.model.structure import (
     protected_hours_per_week,
 )
 from lcsim.model.support import SupportQueue
+from lcsim.outcomes.tables import ACADEMIC, DISMISSED, ENROLLED, GRADUATED, WITHDRAWN
 
 PERSONAL_DRAWS = 12  # pre-drawn personal setback times per student (more are redrawn)
 STUDENT_COLUMNS = (

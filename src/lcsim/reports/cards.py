@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lcsim.comparison.runner import Comparison
+from lcsim.comparison.result import Comparison
 from lcsim.config.scenario import Scenario
 from lcsim.reports.format import plain_words, title
 

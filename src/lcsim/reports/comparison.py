@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import lcsim
-from lcsim.comparison.runner import Comparison, load
+from lcsim.comparison.result import Comparison, load
 from lcsim.experiment.store import atomic_write_text
 from lcsim.reports.cards import Change, card, changes
 from lcsim.reports.equity import SUBGROUP_LABELS as SUBGROUP_LABELS

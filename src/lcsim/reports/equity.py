@@ -11,8 +11,8 @@ import html
 
 import pandas as pd
 
-from lcsim.comparison.runner import Comparison
-from lcsim.outcomes.metrics import ON_TIME_SLACK
+from lcsim.comparison.result import Comparison
+from lcsim.outcomes.registry import ON_TIME_SLACK
 from lcsim.reports.format import change_html, fmt_interval, fmt_value, plain_words, title
 from lcsim.stats.analysis import mean_ci, paired_difference
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcsim.comparison.runner import Comparison
+from lcsim.comparison.result import Comparison
 from lcsim.reports import plots
 from lcsim.reports.format import title
 from lcsim.stats.analysis import km_curve
@@ -51,7 +51,7 @@ CHANNEL_LABELS = {"detected_by_self": "the student asked for help",
 def km_data(episodes: pd.DataFrame, horizon: float = KM_HORIZON) -> pd.DataFrame:
     """Pooled Kaplan–Meier curve of days from onset to intervention, on a daily grid.
 
-    As in `lcsim.outcomes.metrics`: episodes without an intervention are censored at ``ended_at``,
+    As in `lcsim.outcomes.registry`: episodes without an intervention are censored at ``ended_at``,
     or, if still open, at the last time seen in their replication. Columns ``time``,
     ``survival`` (share still without help).
     """

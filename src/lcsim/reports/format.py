@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from lcsim.outcomes.metrics import SUBGROUP_PREFIX
+from lcsim.outcomes.registry import SUBGROUP_PREFIX
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import matplotlib
 import seaborn as sns
 
 import lcsim
-from lcsim.comparison.runner import Comparison
+from lcsim.comparison.result import Comparison
 from lcsim.reports.figures import LOAD, constant_value
 from lcsim.reports.format import (
     SHOW,

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lcsim.experiment.store import atomic_write_text
-from lcsim.outcomes.metrics import METRICS
+from lcsim.outcomes.registry import METRICS
 from lcsim.stats.analysis import mean_ci
 from lcsim.sweeps.sensitivity import MODEL_ROW, analyse, read_manifest, top_indices
 

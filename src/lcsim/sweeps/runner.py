@@ -54,7 +54,7 @@ from lcsim.experiment.store import (
     atomic_write_text,
 )
 from lcsim.model.simulation import Model
-from lcsim.outcomes.metrics import compute
+from lcsim.outcomes.compute import compute
 from lcsim.sweeps.design import (
     _SHOWN_PROBLEMS,
     MANIFEST,

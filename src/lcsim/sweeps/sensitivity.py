@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from lcsim.experiment.store import ResultStore, atomic_write_csv
-from lcsim.outcomes.metrics import BEYOND_FOLLOW_UP
+from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 
 LEVEL = 0.95
 RESAMPLES = 500  # bootstrap resamples for Sobol'/Morris CIs

@@ -1,0 +1,88 @@
+"""A finished comparison as an object: its tables as DataFrames, read back from its directory.
+
+`Comparison` is what `lcsim.compare` returns and what the committee report reads; `load` builds
+one from the files a comparison stored, without running anything (and without importing the
+model), so reports and notebooks can open old comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from lcsim.comparison.checks import CompareError
+from lcsim.comparison.table import comparison_json
+from lcsim.config.scenario import Scenario
+from lcsim.experiment.store import ResultStore
+
+
+@dataclass
+class Comparison:
+    """A finished comparison: per-scenario runs and the comparison table (see module doc)."""
+
+    directory: Path
+    scenarios: list[Scenario]
+    runs: dict[str, pd.DataFrame]
+    table: pd.DataFrame
+    info: dict[str, Any]
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        """Name of the reference scenario (the first)."""
+        return self.scenarios[0].name
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names in order, reference first."""
+        return [s.name for s in self.scenarios]
+
+    @property
+    def proposals(self) -> list[str]:
+        """Names of the proposals."""
+        return self.names[1:]
+
+    def row(self, scenario: str, metric: str) -> pd.Series:
+        """The comparison row of one scenario and metric."""
+        t = self.table
+        hit = t[(t["scenario"] == scenario) & (t["metric"] == metric)]
+        if hit.empty:
+            raise KeyError(f"no row for scenario {scenario!r}, metric {metric!r}")
+        return hit.iloc[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``comparison.json`` / ``--json`` (NaN as null)."""
+        return comparison_json(self.info, self.table)
+
+
+def load(directory: str | Path) -> Comparison:
+    """A stored comparison, read from its files only (nothing is run)."""
+    directory = Path(directory)
+    for name in ("compare.json", "comparison.json", "comparison.csv"):
+        if not (directory / name).is_file():
+            raise CompareError(f"{directory} is not a finished comparison (no {name}); "
+                               "run lcsim compare first")
+    info = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
+    info.pop("comparison", None)
+    table = pd.read_csv(directory / "comparison.csv", dtype={"higher_is_better": object})
+    table["higher_is_better"] = table["higher_is_better"].map(
+        {"True": True, "False": False, True: True, False: False}).astype(object)
+    table["higher_is_better"] = table["higher_is_better"].where(
+        table["higher_is_better"].notna(), None)
+    table["n_pairs"] = table["n_pairs"].astype("Int64")
+    scenarios, runs = [], {}
+    for name in info["scenarios"]:
+        sub = directory / name
+        data = yaml.safe_load((sub / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+        scenarios.append(Scenario.model_validate(data))
+        path = sub / "runs.csv"
+        runs[name] = (pd.read_csv(path) if path.is_file() and path.stat().st_size
+                      else pd.DataFrame({"replication": pd.Series(dtype="int64")}))
+    failed = {name: ResultStore(directory / name).failures() for name in info["scenarios"]}
+    return Comparison(directory, scenarios, runs, table, info,
+                      {k: v for k, v in failed.items() if v})

@@ -1,0 +1,81 @@
+"""Outcome metrics: pure functions from one replication's tables to a row of numbers.
+
+Times to detection and intervention are Kaplan–Meier estimates: episodes that end (recovery,
+exit, end of follow-up) before being noticed or helped are censored there. The names, meanings
+and directions are in `lcsim.outcomes.registry`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from lcsim.outcomes.registry import ON_TIME_SLACK, SUBGROUP_PREFIX
+from lcsim.outcomes.tables import CHANNEL_GROUP
+from lcsim.stats.analysis import km_quantile
+
+
+class ReplicationTables(Protocol):
+    """What `compute` reads: a replication's students and episodes tables and its totals."""
+
+    students: pd.DataFrame
+    episodes: pd.DataFrame
+    totals: dict[str, float]
+
+
+def _km(episodes: pd.DataFrame, start: str, event: str, q: float) -> float:
+    """KM quantile of event - start; episodes without the event are censored at their end."""
+    eps = episodes[episodes[start].notna()]
+    if eps.empty:
+        return float("nan")
+    observed = eps[event].notna().to_numpy()
+    end = eps[event].where(observed, eps["ended_at"]).to_numpy(dtype=float)
+    begin = eps[start].to_numpy(dtype=float)
+    horizon = np.nanmax(np.concatenate([end, begin]))
+    end = np.where(np.isnan(end), horizon, end)  # still open at the end of the run
+    return km_quantile(end - begin, observed, q)
+
+
+def compute(result: ReplicationTables) -> dict[str, float]:
+    """All metrics of one replication, as a flat dict (a row of `runs.csv`)."""
+    st, ep, tot = result.students, result.episodes, result.totals
+    n = len(st)
+    years = st["years_to_graduate"]
+    dismissed = (st["status"] == "dismissed").to_numpy()
+    withdrawn = (st["status"] == "withdrawn").to_numpy()
+    detected = ep["channel"].dropna().map(CHANNEL_GROUP)
+    nothing = float("nan")  # shares of noticed episodes are undefined when none was noticed
+    shares = detected.value_counts(normalize=True) if len(detected) else pd.Series(dtype=float)
+    ended = ep[ep["outcome"] != "censored"]
+    out = {
+        "graduated_4yr": float((years <= 4 + ON_TIME_SLACK).mean()),
+        "graduated_6yr": float((years <= 6 + ON_TIME_SLACK).mean()),
+        "attrition": float((dismissed | withdrawn).mean()),
+        "attrition_academic": float(dismissed.mean()),
+        "attrition_nonacademic": float(withdrawn.mean()),
+        "leave_of_absence": float((st["loa_count"] > 0).mean()),
+        "episodes_per_100": 100.0 * len(ep) / n if n else float("nan"),
+        "time_to_detection_median_days": _km(ep, "onset", "detected_at", 0.5),
+        "time_to_intervention_median_days": _km(ep, "onset", "intervention_start", 0.5),
+        "time_to_intervention_p90_days": _km(ep, "onset", "intervention_start", 0.9),
+        "unhelped_share": float(ended["intervention_start"].isna().mean())
+        if len(ended) else float("nan"),
+        "detected_by_peer": float(shares.get("peer", 0.0)) if len(detected) else nothing,
+        "detected_by_faculty": float(shares.get("faculty", 0.0)) if len(detected) else nothing,
+        "detected_by_self": float(shares.get("self", 0.0)) if len(detected) else nothing,
+        "detected_by_institution": float(shares.get("institution", 0.0)) if len(detected) else nothing,
+        "faculty_load_ratio": tot["faculty_hours_demanded"] / tot["faculty_hours_protected"]
+        if tot["faculty_hours_protected"] > 0 else float("nan"),
+        "belonging_mean": float(st["belonging"].mean()),
+        "peer_ties_mean": float(st["peer_ties"].mean()),
+        "faculty_connected_share": float(st["faculty_connected"].mean()),
+        "identity_mean": float(st["identity"].mean()),
+        "clinical_skills_mean": float(st["clinical_skills"].mean()),
+        "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
+    }
+    for name, grp in st.groupby("subgroup", sort=True):
+        left = grp["status"].isin(["dismissed", "withdrawn"])
+        out[f"{SUBGROUP_PREFIX}{name}"] = float(left.mean())
+    return out

@@ -1,0 +1,63 @@
+"""The metric registry: every outcome's name, meaning and preferred direction.
+
+Free of dependencies, so reports, the CLI and the docs generator can name and describe metrics
+without loading the model. `METRICS` is the source of the README glossary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ON_TIME_SLACK = 0.01  # years: graduation at the year-end boundary counts as within
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named outcome: what it means and its preferred direction."""
+
+    name: str
+    description: str
+    higher_is_better: bool | None
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("graduated_4yr", "share of entrants who graduated within 4 years of entry", True),
+    Metric("graduated_6yr", "share of entrants who graduated within 6 years of entry", True),
+    Metric("attrition", "share who left without graduating (dismissed or withdrew)", False),
+    Metric("attrition_academic", "share dismissed after failing progression twice", False),
+    Metric("attrition_nonacademic", "share who withdrew", False),
+    Metric("leave_of_absence", "share who took at least one leave of absence", False),
+    Metric("episodes_per_100", "difficulty episodes per 100 students over follow-up", False),
+    Metric("time_to_detection_median_days",
+           "Kaplan–Meier median days from onset to being noticed", False),
+    Metric("time_to_intervention_median_days",
+           "Kaplan–Meier median days from onset to the start of an intervention", False),
+    Metric("time_to_intervention_p90_days",
+           "Kaplan–Meier 90th percentile of days from onset to intervention", False),
+    Metric("unhelped_share", "share of ended episodes that never reached an intervention", False),
+    Metric("detected_by_peer", "share of noticed episodes noticed by peers or mentors", None),
+    Metric("detected_by_faculty",
+           "share of noticed episodes noticed by coaches, facilitators or advisors", None),
+    Metric("detected_by_self", "share of noticed episodes where the student asked for help", None),
+    Metric("detected_by_institution", "share of noticed episodes flagged by grades", None),
+    Metric("faculty_load_ratio",
+           "faculty hours demanded (meetings, sessions, cases) / hours protected", False),
+    Metric("belonging_mean", "mean belonging (0-1) at the end of year 2", True),
+    Metric("peer_ties_mean", "mean number of peer ties at the end of year 2", True),
+    Metric("faculty_connected_share",
+           "share with >= 2 one-to-one meetings with the same faculty member in year 1", True),
+    Metric("identity_mean", "mean professional identity (0-1) at the end of year 2", True),
+    Metric("clinical_skills_mean", "mean clinical skills (0-1) at the end of year 2", True),
+    Metric("queue_wait_median_days",
+           "Kaplan–Meier median days from referral to the start of an intervention", False),
+)
+METRIC_NAMES = tuple(m.name for m in METRICS)
+# Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes
+# helped before they ended) has no value, because the quantile lies beyond its follow-up.
+# Averaging only the other replications would bias the mean low, so summaries of these metrics
+# need every replication (`lcsim.stats.analysis.summarise`, `lcsim.comparison.runner`).
+BEYOND_FOLLOW_UP = frozenset({
+    "time_to_detection_median_days", "time_to_intervention_median_days",
+    "time_to_intervention_p90_days", "queue_wait_median_days"})
+HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in METRICS}
+SUBGROUP_PREFIX = "attrition_sub_"  # plus the subgroup name, e.g. attrition_sub_urim
