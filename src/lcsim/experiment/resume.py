@@ -9,8 +9,8 @@ match to go on: scenario or sweep hashes, seed, lcsim version and code hash, ...
 ``--resume`` is not given, one whose stored identity differs from the current one, and one
 that is not empty but has no record. On ``--resume`` it keeps the stored start time and deletes
 the parts of tasks without a done marker (a kill between a task's parts and its marker), so
-nothing is counted twice. `finish_directory` completes the record. `Kind` words the refusals for each
-kind of directory; the messages are the CLI's (exit code 2, via `RunError`).
+nothing is counted twice. `finish_directory` completes the record. `Kind` words the refusals
+for each kind of directory; the messages are the CLI's (exit code 2, via `RunError`).
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def check_directory(directory: Path, kind: Kind, identity: Mapping[str, Any],
 
 
 def start_directory(directory: Path, kind: Kind, identity: Mapping[str, Any], resume: bool,
-          fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Check ``directory`` (see `check_directory`), then write its record as running; return the record.
+                    fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``directory`` (`check_directory`), then write its record as running; return it.
 
     The record is the stored one (if resumed) updated with ``identity`` and ``fields``
     (provenance, settings), ``status: running`` and ``started`` (the stored start on resume).
