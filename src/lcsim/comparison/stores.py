@@ -58,10 +58,6 @@ class Router:
         store, plain = self._split(key)
         store.record_failure(plain, error)
 
-    def clear_failure(self, key: str) -> None:
-        store, plain = self._split(key)
-        store.clear_failure(plain)
-
 
 def covered(store: ResultStore) -> set[int]:
     """Replications of the tasks marked done in ``store`` (keys ``rAAAAAA-BBBBBB``)."""

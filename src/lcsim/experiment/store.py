@@ -1,8 +1,8 @@
 """Crash-safe on-disk storage of simulation results.
 
-Every file is written atomically (temp file in the same directory, fsync, ``os.replace``), so
-a run killed at any instant leaves only complete files behind and ``--resume`` can pick up
-where it stopped.  Results are stored as one Parquet *part* per task and table::
+Every file is written atomically (`lcsim.experiment.atomic`: temp file in the same directory,
+fsync, ``os.replace``), so a run killed at any instant leaves only complete files behind and
+``--resume`` can pick up where it stopped.  Results are stored as one Parquet *part* per task and table::
 
     root/
       parts/<table>/<key>.parquet   one part per task key (e.g. ``s0-b00012``)

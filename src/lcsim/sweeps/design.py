@@ -24,7 +24,6 @@ from pydantic import (
     model_validator,
 )
 
-DESIGNS = ("grid", "random", "lhs", "sobol", "morris")
 DEFAULT_LEVELS = 4
 MAX_POINTS = 1_000_000  # point ids are zero-padded to 6 digits in task keys
 MAX_RUNS = 100_000_000
