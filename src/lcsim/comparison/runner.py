@@ -174,17 +174,17 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     """
     if sources is None and all(isinstance(x, str | Path) for x in scenarios):
         sources = [str(x) for x in scenarios]
-    scenarios = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
-    check_scenarios(scenarios, sources)
-    targets = check_targets(target_ci, scenarios, max_replications)
+    loaded = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
+    check_scenarios(loaded, sources)
+    targets = check_targets(target_ci, loaded, max_replications)
     n, max_n = replication_counts(replications, max_replications, targets)
     out = Path(out)
     if not resume:
-        refuse_stray(out, scenarios)
-    start_directory(out, COMPARE, identity(scenarios, sources, seed, crn), resume, {
+        refuse_stray(out, loaded)
+    start_directory(out, COMPARE, identity(loaded, sources, seed, crn), resume, {
         "replications_requested": replications, "target_ci": targets,
         "max_replications": max_n, "round": ROUND if targets else None})
-    rounds = Rounds(out, scenarios, seed, crn, progress)
+    rounds = Rounds(out, loaded, seed, crn, progress)
     rounds.prepare(resume)
     with _executor(executor, workers, scheduler) as ex:
         n_workers = workers if executor is None and scheduler is None else None
@@ -194,13 +194,13 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     failed = rounds.finish(n, n_workers)
     runs = rounds.runs(n)
     info = {
-        "reference": scenarios[0].name, "scenarios": [sc.name for sc in scenarios],
+        "reference": loaded[0].name, "scenarios": [sc.name for sc in loaded],
         "seed": seed, "crn": crn, "replications": n,
         "stopping": {"rule": "target_ci" if targets else "fixed", "outcome": outcome,
                      "targets": targets, "max_replications": max_n, "rounds": rounds.rounds},
         "failures": {name: sorted(f) for name, f in failed.items()},
     }
-    result = Comparison(out, scenarios, runs, comparison_table(runs, crn), info, failed)
+    result = Comparison(out, loaded, runs, comparison_table(runs, crn), info, failed)
     atomic_write_csv(result.table, out / "comparison.csv")
     # Not ResultStore.write_json: keep the columns of each row in comparison.csv order.
     atomic_write_text(out / "comparison.json", json.dumps(result.to_json(), indent=2) + "\n")

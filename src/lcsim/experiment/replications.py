@@ -132,9 +132,9 @@ def finish(directory: Path, scenario: Scenario, replications: int, workers: int 
            failures: list[Failure]) -> RunOutput:
     """Assemble the final tables from the parts and complete the manifest."""
     store = ResultStore(directory)
-    for table, fmt in (("runs", "csv"), ("students", "parquet"), ("episodes", "parquet"),
-                       ("faculty", "parquet")):
-        store.finalize(table, fmt)
+    store.finalize("runs", "csv")
+    for table in ("students", "episodes", "faculty"):
+        store.finalize(table, "parquet")
     runs = pd.read_csv(directory / "runs.csv") if (directory / "runs.csv").stat().st_size else \
         pd.DataFrame()
     finish_directory(directory, RUN, bool(failures), {

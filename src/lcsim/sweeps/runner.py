@@ -95,7 +95,7 @@ def plan_sweep(path: str | os.PathLike[str]) -> SweepPlan:
     """Load and check a sweep file and generate its points; raise ConfigError (listing every
     bad factor or design point) before anything runs."""
     display = os.fspath(path)
-    data, origins = load_mapping(path)
+    data, origins = load_mapping(display)
     spec = validate_mapping(data, SweepSpec, origins, display)
     file = Path(path)
     base_path = file.parent / spec.base
