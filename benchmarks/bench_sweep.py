@@ -41,17 +41,16 @@ TARGET_MB = 300.0
 FLAT_TOLERANCE = 0.10  # 20k-run peak within 10% of the 2k-run peak counts as flat
 
 
-def fake_runs(task) -> dict[str, pd.DataFrame]:
-    """Cheap stand-in for run_point_batch: same columns, random values, no simulation."""
+def fake_runs(b) -> dict[str, pd.DataFrame]:
+    """Cheap stand-in for run_batch of a sweep point: same columns, random values, no simulation."""
     from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
 
-    b = task.batch
     groups = sorted(["none", *(g.name for g in b.scenario.population.subgroups)])
     names = [*METRIC_NAMES, *(SUBGROUP_PREFIX + g for g in groups)]
     rows = []
     for rep in b.reps:
-        rng = np.random.default_rng([b.seed, task.point, rep])
-        rows.append({"point": task.point, "replication": rep,
+        rng = np.random.default_rng([b.seed, b.point, rep])
+        rows.append({"point": b.point, "replication": rep,
                      **dict(zip(names, rng.random(len(names)), strict=True))})
     return {"runs": pd.DataFrame(rows)}
 

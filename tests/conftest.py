@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from lcsim.config.scenario import Scenario
-from lcsim.experiment.replications import replication_seed, scenario_hash
+from lcsim.experiment.provenance import scenario_hash
+from lcsim.experiment.replications import replication_seed
 from lcsim.model.simulation import Model, RunResult
 from lcsim.outcomes.compute import compute
 from lcsim.stats.analysis import paired_difference

@@ -24,6 +24,7 @@ from lcsim.comparison.checks import CompareError
 from lcsim.comparison.table import comparison_table, half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
+from lcsim.experiment.store import ResultStore
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 from lcsim.stats.analysis import holm
 
@@ -219,7 +220,7 @@ def test_killed_compare_resumes_to_identical_tables(
     assert code == 130 and "--resume" in err
     assert json.loads((out / "compare.json").read_text())["status"] == "running"
     assert not (out / "comparison.csv").exists()
-    done = {n: experiment.ResultStore(out / n).done_tasks() for n in ("ref", "lc")}
+    done = {n: ResultStore(out / n).done_tasks() for n in ("ref", "lc")}
     assert sum(map(len, done.values())) == 2  # two of four batches finished before the kill
 
     monkeypatch.setattr(experiment, "run_batch", real)

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import SerialExecutor
-from lcsim.experiment.replications import RunError, run_scenario
+from lcsim.experiment.errors import RunError
+from lcsim.experiment.replications import run_scenario
 from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model
 from lcsim.outcomes.compute import compute
@@ -83,7 +84,7 @@ def test_resume_checks_the_model_code_not_the_git_commit(
 
 
 def test_source_hash_changes_with_the_code_only(tmp_path: Path) -> None:
-    from lcsim.experiment.replications import source_hash
+    from lcsim.experiment.provenance import source_hash
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")

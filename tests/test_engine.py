@@ -244,7 +244,7 @@ def test_resume_after_kill_recomputes_only_missing(tmp_path: Path) -> None:
     store = ResultStore(tmp_path / "killed")
     execute(logged_tasks(logs[1])[:6], logged, store, SerialExecutor(), progress=False)
     # ... task 2 was killed after writing its parts but before its marker ...
-    store.unmark_done(key(2))
+    (store.parts_dir / "_done" / key(2)).unlink()
     # ... task 7 was killed between its two table writes (stale, wrong part) ...
     store.write_part("runs", key(7), pd.DataFrame({"rep": [-1]}))
     # ... and a hard kill left a temp file behind.

@@ -1,4 +1,4 @@
-"""Tests for lcsim.experiment.store: atomic writes and the ResultStore part/finalize/failure API."""
+"""Tests for lcsim.experiment.atomic and .store: atomic writes and the ResultStore API."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from _toy_tasks import square
-from lcsim.experiment.store import (
-    ResultStore,
+from lcsim.experiment.atomic import (
     atomic_open,
     atomic_write_bytes,
     atomic_write_csv,
     atomic_write_parquet,
     atomic_write_text,
 )
+from lcsim.experiment.store import ResultStore
 
 KEYS = [f"s0-b{i:05d}" for i in range(12)]
 
@@ -204,15 +204,12 @@ def test_schema_drift_between_parts_is_unified(tmp_path: Path) -> None:
     store.write_part("t", "a", pd.DataFrame({"i": [1], "s": [None], "f": [1]}))
     store.write_part("t", "b", pd.DataFrame({"i": [2], "s": ["x"], "f": [2.5], "extra": [7.0]}))
     got = store.read_table("t")
-    expected = pd.DataFrame(
-        {
-            "i": [1, 2],
-            "s": pd.array([None, "x"], dtype="str"),
-            "f": [1.0, 2.5],
-            "extra": [np.nan, 7.0],
-        }
-    )
-    assert_frame_equal(got, expected)
+    expected = pd.DataFrame({"i": [1, 2], "f": [1.0, 2.5], "extra": [np.nan, 7.0]})
+    assert list(got.columns) == ["i", "s", "f", "extra"]
+    assert_frame_equal(got.drop(columns="s"), expected)
+    # The null-only column became text: missing in part a, "x" in part b (the string dtype
+    # depends on the pandas version: object before pandas 3, str from it).
+    assert got["s"].isna().tolist() == [True, False] and got["s"].iloc[1] == "x"
     assert_frame_equal(pd.read_parquet(store.finalize("t")), got)
 
 
@@ -289,8 +286,8 @@ def test_done_markers_and_temp_cleanup(tmp_path: Path) -> None:
     store.mark_done("k2")
     (tmp_path / "parts" / "_done" / ".k3.abc.tmp").write_text("")
     assert store.done_tasks() == {"k1", "k2"}
-    store.unmark_done("k2")
-    assert store.done_tasks() == {"k1"}
+    assert (tmp_path / "parts" / "_done" / "k1").read_text() == "runs\nstudents\n"
+    assert (tmp_path / "parts" / "_done" / "k2").read_text() == ""
     assert store.remove_temp_files() == 1
     assert not list(tmp_path.rglob("*.tmp"))
     assert store.tables() == []  # the marker directory is not a table

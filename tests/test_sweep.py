@@ -16,19 +16,15 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-import lcsim.sweeps.runner as sweep_mod
+import lcsim.experiment.replications as replications
 from lcsim.cli.main import main
+from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import make_executor
+from lcsim.experiment.replications import Batch
 from lcsim.experiment.store import ResultStore
 from lcsim.reports.sweep import write_report
-from lcsim.sweeps.design import (
-    Factor,
-    FactorInfo,
-    SweepSpec,
-    field_kind,
-    point_scenario,
-    unit_design,
-)
+from lcsim.sweeps.design import Factor, FactorInfo, SweepSpec, unit_design
+from lcsim.sweeps.fields import field_kind, point_data
 from lcsim.sweeps.runner import SweepTasks, assemble_runs, plan_sweep, run_sweep
 from lcsim.sweeps.sensitivity import (
     PointMoments,
@@ -191,7 +187,8 @@ def test_integer_fields_get_integers(tmp_path: Path, base: Path) -> None:
     assert pd.api.types.is_float_dtype(pts["coaching.meetings_per_year"])
     # 40 random draws over 5 equally likely counts: P(some count never drawn) < 5 * 0.8^40
     assert set(pts["community.count"]) == {2, 3, 4, 5, 6}
-    sc = point_scenario(plan.base, dict(zip(plan.paths, plan.values[0], strict=True)))
+    point = dict(zip(plan.paths, plan.values[0], strict=True))
+    sc = Scenario.model_validate(point_data(plan.base.model_dump(), point))
     assert isinstance(sc.small_groups.size, int)
 
 
@@ -295,7 +292,7 @@ def test_bad_sweep_files_fail_before_any_run(case: str, tmp_path: Path, base: Pa
     def never(task: object) -> dict:
         raise AssertionError("a run started")
 
-    monkeypatch.setattr(sweep_mod, "run_point_batch", never)
+    monkeypatch.setattr(replications, "run_batch", never)
     out = tmp_path / "out"
     rc, stdout, err = run_cli(["sweep", str(path), "--out", str(out), "--workers", "1"], capsys)
     assert rc == 2 and stdout == ""
@@ -342,16 +339,16 @@ def test_resume_after_interrupt_gives_identical_tables(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     path = grid_sweep
     out = tmp_path / "interrupted"
-    real = sweep_mod.run_point_batch
+    real = replications.run_batch
     calls: list[str] = []
 
-    def interrupt_after_3(task: sweep_mod.PointBatch) -> dict:
+    def interrupt_after_3(task: Batch) -> dict:
         if len(calls) == 3:
             raise KeyboardInterrupt
-        calls.append(f"{task.point}-{task.batch.reps[0]}")
+        calls.append(f"{task.point}-{task.reps[0]}")
         return real(task)
 
-    monkeypatch.setattr(sweep_mod, "run_point_batch", interrupt_after_3)
+    monkeypatch.setattr(replications, "run_batch", interrupt_after_3)
     rc, _, err = run_cli(["sweep", str(path), "--out", str(out), "--workers", "1"], capsys)
     assert rc == 130 and "--resume" in err
     done = len(ResultStore(out).done_tasks())  # tasks computed but not yet stored are lost
@@ -364,11 +361,11 @@ def test_resume_after_interrupt_gives_identical_tables(
     assert rc == 2 and "--resume" in err
     resumed: list[int] = []
 
-    def counting(task: sweep_mod.PointBatch) -> dict:
+    def counting(task: Batch) -> dict:
         resumed.append(task.point)
         return real(task)
 
-    monkeypatch.setattr(sweep_mod, "run_point_batch", counting)
+    monkeypatch.setattr(replications, "run_batch", counting)
     rc, _, _ = run_cli(["sweep", str(path), "--out", str(out), "--workers", "1", "--resume"],
                        capsys)
     assert rc == 0 and len(resumed) == 8 - done
@@ -379,14 +376,14 @@ def test_resume_after_interrupt_gives_identical_tables(
 def test_failed_tasks_are_recorded_and_retried_on_resume(
         tmp_path: Path, grid_sweep: Path, grid_reference: Path,
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    real = sweep_mod.run_point_batch
+    real = replications.run_batch
 
-    def fails_at_point_2(task: sweep_mod.PointBatch) -> dict:
+    def fails_at_point_2(task: Batch) -> dict:
         if task.point == 2:
             raise ValueError("boom at point 2")
         return real(task)
 
-    monkeypatch.setattr(sweep_mod, "run_point_batch", fails_at_point_2)
+    monkeypatch.setattr(replications, "run_batch", fails_at_point_2)
     out = tmp_path / "out"
     rc, stdout, err = run_cli(["sweep", str(grid_sweep), "--out", str(out), "--workers", "1",
                                "--json"], capsys)
@@ -399,7 +396,7 @@ def test_failed_tasks_are_recorded_and_retried_on_resume(
     assert 2 not in set(pd.read_parquet(out / "runs.parquet")["point"])
     assert json.loads((out / "sweep.json").read_text())["status"] == "failed"
 
-    monkeypatch.setattr(sweep_mod, "run_point_batch", real)
+    monkeypatch.setattr(replications, "run_batch", real)
     rc, _, _ = run_cli(["sweep", str(grid_sweep), "--out", str(out), "--workers", "1",
                         "--resume"], capsys)
     assert rc == 0 and pd.read_csv(out / "failures.csv").empty
@@ -442,8 +439,8 @@ def test_common_random_numbers_across_points(tmp_path: Path, base: Path) -> None
           small_groups.size: {values: [4, 4, 12]}
         """)
     plan = plan_sweep(path)
-    seeds = {(t.payload.point, t.payload.batch.reps, t.payload.batch.seed,
-              t.payload.batch.stream) for t in SweepTasks(plan)}
+    seeds = {(t.payload.point, t.payload.reps, t.payload.seed,
+              t.payload.stream) for t in SweepTasks(plan)}
     per_point = {p: sorted((r, s, st) for q, r, s, st in seeds if q == p) for p in range(3)}
     assert per_point[0] == per_point[1] == per_point[2]  # same replications and seeds
     with make_executor(1) as ex:

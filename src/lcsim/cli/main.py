@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import lcsim
 from lcsim.config.loader import ConfigError
-from lcsim.experiment.replications import RunError
+from lcsim.experiment.errors import RunError
 
 COMMANDS = ("run", "compare", "sweep", "report", "validate", "schema")
 

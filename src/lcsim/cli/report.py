@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lcsim.experiment.replications import RunError
+from lcsim.experiment.errors import RunError
 
 
 def register(sub: argparse._SubParsersAction) -> None:

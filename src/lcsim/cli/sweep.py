@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lcsim.cli.common import add_execution, default_out, fmt
 from lcsim.experiment.engine import make_executor
-from lcsim.experiment.replications import RunError
+from lcsim.experiment.errors import RunError
 from lcsim.reports.sweep import HEADLINE, write_report
 from lcsim.sweeps.runner import plan_sweep, run_sweep
 from lcsim.sweeps.sensitivity import top_indices

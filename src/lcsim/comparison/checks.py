@@ -2,14 +2,13 @@
 
 Kept apart from the run itself so every refusal of unusable input is in one place: scenario
 names (unique, not reserved in a compare directory), ``--target-ci`` metrics and half-widths,
-replication counts, and the output directory (fresh, or on ``--resume`` holding a
-``compare.json`` whose identity, from `identity`, still matches). Each refusal is a
-`CompareError` with a message the CLI prints as is.
+replication counts, and the output directory: `COMPARE` words the resume protocol
+(`lcsim.experiment.resume`) for ``compare.json``, whose identity comes from `identity` and is
+matched by `mismatch`. Each refusal is a `CompareError` with a message the CLI prints as is.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Any
 
 import lcsim
 from lcsim.config.scenario import Scenario
-from lcsim.experiment.replications import RunError, code_hash, git_commit, scenario_hash
+from lcsim.experiment.errors import RunError
+from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash
+from lcsim.experiment.resume import Kind
 from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
 
 DEFAULT_REPLICATIONS = 50
@@ -97,26 +98,18 @@ def identity(scenarios: Sequence[Scenario], sources: Sequence[str] | None, seed:
     }
 
 
-def check_directory(out: Path, scenarios: Sequence[Scenario], want: Mapping[str, Any],
-                    resume: bool, started: str) -> str:
-    """Refuse an unusable ``out``; the start time to record (the stored one on resume)."""
+def refuse_stray(out: Path, scenarios: Sequence[Scenario]) -> None:
+    """Refuse a fresh ``out`` that holds a run of one of the scenarios outside a comparison."""
     if (out / "compare.json").exists():
-        if not resume:
-            raise CompareError(f"{out} already holds a comparison: use --resume to finish it, "
-                               "or choose another --out")
-        return check_resume(out, want).get("started", started)
-    if resume and out.is_dir() and any(out.iterdir()):
-        raise CompareError(f"cannot resume {out}: it has no compare.json")
+        return
     stray = [sc.name for sc in scenarios if (out / sc.name / "manifest.json").exists()]
     if stray:
         raise CompareError(f"{out} already holds results of {', '.join(stray)} that are "
                            "not part of a comparison; choose another --out")
-    return started
 
 
-def check_resume(out: Path, want: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored compare.json, if its identity matches ``want`` (else a clear CompareError)."""
-    have = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+def mismatch(out: Path, have: Mapping[str, Any], want: Mapping[str, Any]) -> str | None:
+    """Why a stored compare.json (``have``) may not be resumed with ``want``, or None."""
     problems = []
     h_names = [s["name"] for s in have.get("scenarios", [])]
     w_names = [s["name"] for s in want["scenarios"]]
@@ -141,6 +134,9 @@ def check_resume(out: Path, want: Mapping[str, Any]) -> dict[str, Any]:
             problems.append(f"the code differs ({key}: stored {have.get(key)}, "
                             f"now {want[key]})")
     if problems:
-        raise CompareError(f"cannot resume {out}: " + "; ".join(problems)
-                           + ". Use the original inputs, or choose another --out.")
-    return have
+        return (f"cannot resume {out}: " + "; ".join(problems)
+                + ". Use the original inputs, or choose another --out.")
+    return None
+
+
+COMPARE = Kind("compare", "a comparison", "it", mismatch=mismatch, error=CompareError)

@@ -34,8 +34,9 @@ Files written to ``DIR``:
 This module runs the comparison in rounds; the rest lives next to it: `result` (the
 `Comparison` object and reading one back), `table` (the statistics of the comparison table and
 its JSON form), `checks` (input, directory and ``--resume`` checks, `CompareError`) and
-`stores` (the scenario directories: routing, missing replications, reading back). The report
-is written by `lcsim.compare`, which wraps this with `lcsim.reports`.
+`stores` (the scenario directories: routing, missing replications, reading back). The
+directories follow the resume protocol of `lcsim.experiment.resume`. The report is written by
+`lcsim.compare`, which wraps this with `lcsim.reports`.
 """
 
 from __future__ import annotations
@@ -44,30 +45,32 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
+
 from lcsim.comparison.checks import (
-    check_directory,
+    COMPARE,
     check_scenarios,
     check_targets,
     identity,
+    refuse_stray,
     replication_counts,
 )
 from lcsim.comparison.result import Comparison
-from lcsim.comparison.stores import Router, covered, drop_orphan_parts, plan, read_runs
+from lcsim.comparison.stores import Router, covered, plan, read_runs
 from lcsim.comparison.table import comparison_table, half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment import replications as experiment
+from lcsim.experiment.atomic import atomic_write_csv, atomic_write_text
 from lcsim.experiment.engine import Failure, Task, execute, executor_workers, make_executor
-from lcsim.experiment.replications import now_iso
-from lcsim.experiment.store import ResultStore, atomic_write_csv, atomic_write_text
+from lcsim.experiment.resume import finish_directory, start_directory
+from lcsim.experiment.store import ResultStore
 
 ROUND = 20  # replications added per round of --target-ci (a multiple of BATCH keeps keys aligned)
-
-
-# --------------------------------------------------------------------------- running
 
 
 @contextmanager
@@ -78,6 +81,77 @@ def _executor(executor: Executor | None, workers: int | None,
     else:
         with make_executor(workers, scheduler) as ex:
             yield ex
+
+
+@dataclass
+class Rounds:
+    """The scenario directories of a comparison and the rounds of replications that fill them."""
+
+    out: Path
+    scenarios: list[Scenario]
+    seed: int
+    crn: bool
+    progress: bool | None = None
+    failures: list[Failure] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.streams = {sc.name: 0 if self.crn else k + 1 for k, sc in enumerate(self.scenarios)}
+        self.stores = {sc.name: ResultStore(self.out / sc.name) for sc in self.scenarios}
+
+    def prepare(self, resume: bool) -> None:
+        """Create (or check, to resume) each scenario's run directory."""
+        for sc in self.scenarios:
+            experiment.prepare(self.out / sc.name, sc, self.seed, self.streams[sc.name], resume)
+
+    def run_to(self, count: int, ex: Executor) -> None:
+        """Run every scenario's missing replications below ``count``."""
+        tasks = [Task(f"{sc.name}/{t.key}", t.payload) for sc in self.scenarios
+                 for t in plan(self.stores[sc.name], sc, self.seed, count,
+                               self.streams[sc.name])]
+        router = cast(ResultStore, Router(self.stores))  # duck-typed: see Router
+        # experiment.run_batch looked up at call time (tests substitute it)
+        self.failures += execute(tasks, experiment.run_batch, router, ex,
+                                 progress=self.progress, desc=f"compare ({count} replications)")
+
+    def runs(self, n: int) -> dict[str, pd.DataFrame]:
+        """Each scenario's runs table, replications below ``n``."""
+        return {sc.name: read_runs(self.stores[sc.name], n) for sc in self.scenarios}
+
+    def until_done(self, ex: Executor, n: int, targets: Mapping[str, float],
+                   max_n: int | None) -> tuple[int, str]:
+        """Run rounds until the targets are met (or the cap, or a failure); (count, outcome)."""
+        while True:
+            self.run_to(n, ex)
+            if self.failures:
+                return n, "failures"
+            if not targets:
+                return n, "fixed"
+            widths = half_widths(self.runs(n), list(targets), self.crn)
+            self.rounds.append({"replications": n, "half_widths": widths})
+            if all(w <= targets[m] for m, by in widths.items() for w in by.values()):
+                return n, "target_reached"
+            if n >= cast(int, max_n):
+                return n, "max_replications"
+            n = min(n + ROUND, cast(int, max_n))
+
+    def keep_stored(self, ex: Executor, n: int, outcome: str) -> int:
+        """Never leave stored replications out of the tables (a resume with other settings)."""
+        stored = max((max(covered(s), default=-1) + 1 for s in self.stores.values()), default=0)
+        if stored > n and outcome != "failures":
+            self.run_to(stored, ex)
+            return stored
+        return n
+
+    def finish(self, n: int, workers: int | None) -> dict[str, dict[str, str]]:
+        """Assemble each scenario's tables; the failed tasks by scenario (those with any)."""
+        by_scenario: dict[str, list[Failure]] = {sc.name: [] for sc in self.scenarios}
+        for f in self.failures:
+            name, _, key = f.key.partition("/")
+            by_scenario[name].append(Failure(key, f.error))
+        outputs = {sc.name: experiment.finish(self.out / sc.name, sc, n, workers,
+                                              by_scenario[sc.name]) for sc in self.scenarios}
+        return {name: o.failures for name, o in outputs.items() if o.failures}
 
 
 def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
@@ -95,90 +169,41 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     difference CI half-width is at or below its target, or ``max_replications`` (default
     500) is reached. ``crn=False`` gives scenario k its own random streams (stream k+1).
     ``executor`` (left open) or ``workers``/``scheduler`` choose where replications run.
-    ``sources`` are the scenario files, recorded in compare.json. Failed replications are recorded; the rest of the comparison goes on
-    (see ``Comparison.failures``).
+    ``sources`` are the scenario files, recorded in compare.json. Failed replications are
+    recorded; the rest of the comparison goes on (see ``Comparison.failures``).
     """
     if sources is None and all(isinstance(x, str | Path) for x in scenarios):
         sources = [str(x) for x in scenarios]
-    scenarios = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
-    check_scenarios(scenarios, sources)
-    targets = check_targets(target_ci, scenarios, max_replications)
+    loaded = [x if isinstance(x, Scenario) else load_model(x, Scenario) for x in scenarios]
+    check_scenarios(loaded, sources)
+    targets = check_targets(target_ci, loaded, max_replications)
     n, max_n = replication_counts(replications, max_replications, targets)
     out = Path(out)
-    want = identity(scenarios, sources, seed, crn)
-    settings = {"replications_requested": replications, "target_ci": targets,
-                "max_replications": max_n, "round": ROUND if targets else None}
-    started = check_directory(out, scenarios, want, resume, now_iso())
-    root = ResultStore(out)
-    root.write_json("compare", {**want, **settings, "status": "running", "started": started})
-
-    streams = {sc.name: 0 if crn else k + 1 for k, sc in enumerate(scenarios)}
-    stores = {sc.name: ResultStore(out / sc.name) for sc in scenarios}
-    for sc in scenarios:
-        experiment.prepare(out / sc.name, sc, seed, streams[sc.name], resume)
-        if resume:
-            drop_orphan_parts(stores[sc.name])
-    router = cast(ResultStore, Router(stores))  # duck-typed: see Router
-
-    failures: list[Failure] = []
-    rounds: list[dict[str, Any]] = []
+    if not resume:
+        refuse_stray(out, loaded)
+    start_directory(out, COMPARE, identity(loaded, sources, seed, crn), resume, {
+        "replications_requested": replications, "target_ci": targets,
+        "max_replications": max_n, "round": ROUND if targets else None})
+    rounds = Rounds(out, loaded, seed, crn, progress)
+    rounds.prepare(resume)
     with _executor(executor, workers, scheduler) as ex:
         n_workers = workers if executor is None and scheduler is None else None
         n_workers = n_workers or executor_workers(ex)
-
-        def run_to(count: int) -> list[Failure]:
-            tasks = [Task(f"{sc.name}/{t.key}", t.payload) for sc in scenarios
-                     for t in plan(stores[sc.name], sc, seed, count, streams[sc.name])]
-            # experiment.run_batch looked up at call time (tests substitute it)
-            return execute(tasks, experiment.run_batch, router, ex, progress=progress,
-                           desc=f"compare ({count} replications)")
-
-        while True:
-            failures += run_to(n)
-            if failures:
-                outcome = "failures"
-                break
-            if not targets:
-                outcome = "fixed"
-                break
-            runs = {sc.name: read_runs(stores[sc.name], n) for sc in scenarios}
-            widths = half_widths(runs, list(targets), crn)
-            rounds.append({"replications": n, "half_widths": widths})
-            if all(w <= targets[m] for m, by in widths.items() for w in by.values()):
-                outcome = "target_reached"
-                break
-            if n >= cast(int, max_n):
-                outcome = "max_replications"
-                break
-            n = min(n + ROUND, cast(int, max_n))
-        # Never leave stored replications out of the tables (a resume with other settings).
-        stored = max((max(covered(s), default=-1) + 1 for s in stores.values()), default=0)
-        if stored > n and outcome != "failures":
-            n = stored
-            failures += run_to(n)
-
-    by_scenario: dict[str, list[Failure]] = {sc.name: [] for sc in scenarios}
-    for f in failures:
-        name, _, key = f.key.partition("/")
-        by_scenario[name].append(Failure(key, f.error))
-    outputs = {sc.name: experiment.finish(out / sc.name, sc, seed, n, streams[sc.name],
-                                          n_workers, started, by_scenario[sc.name])
-               for sc in scenarios}
-    runs = {name: read_runs(stores[name], n) for name in outputs}
-    table = comparison_table(runs, crn)
-    failed = {name: o.failures for name, o in outputs.items() if o.failures}
+        n, outcome = rounds.until_done(ex, n, targets, max_n)
+        n = rounds.keep_stored(ex, n, outcome)
+    failed = rounds.finish(n, n_workers)
+    runs = rounds.runs(n)
     info = {
-        "reference": scenarios[0].name, "scenarios": [sc.name for sc in scenarios],
+        "reference": loaded[0].name, "scenarios": [sc.name for sc in loaded],
         "seed": seed, "crn": crn, "replications": n,
         "stopping": {"rule": "target_ci" if targets else "fixed", "outcome": outcome,
-                     "targets": targets, "max_replications": max_n, "rounds": rounds},
+                     "targets": targets, "max_replications": max_n, "rounds": rounds.rounds},
         "failures": {name: sorted(f) for name, f in failed.items()},
     }
-    atomic_write_csv(table, out / "comparison.csv")
-    result = Comparison(out, scenarios, runs, table, info, failed)
+    result = Comparison(out, loaded, runs, comparison_table(runs, crn), info, failed)
+    atomic_write_csv(result.table, out / "comparison.csv")
     # Not ResultStore.write_json: keep the columns of each row in comparison.csv order.
     atomic_write_text(out / "comparison.json", json.dumps(result.to_json(), indent=2) + "\n")
-    root.write_json("compare", {**want, **settings, "status": "failed" if failed else
-                                "complete", "started": started, "finished": now_iso(),
-                                "replications": n, "outcome": outcome, "workers": n_workers})
+    finish_directory(out, COMPARE, bool(failed), {"replications": n, "outcome": outcome,
+                                                  "workers": n_workers})
     return result

@@ -3,8 +3,9 @@
 Each scenario keeps its own `ResultStore` under ``DIR/<scenario>/``, laid out exactly as
 ``lcsim run`` writes it. This module holds what `compare` needs on top of those stores: one
 `Router` that lets `engine.execute` write to all of them at once, the tasks of the
-replications still missing (`plan`, from the done markers), the clean-up of parts a killed
-run left half-written, and the ``runs`` table read back for the comparison.
+replications still missing (`plan`, from the done markers) and the ``runs`` table read back
+for the comparison. (Parts a killed run left half-written are dropped by the resume protocol,
+`lcsim.experiment.resume`.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import Task
-from lcsim.experiment.replications import BATCH, Batch
+from lcsim.experiment.replications import BATCH, Batch, batch_key
 from lcsim.experiment.store import ResultStore
 
 _KEY = re.compile(r"r(\d+)-(\d+)")
@@ -57,10 +58,6 @@ class Router:
         store, plain = self._split(key)
         store.record_failure(plain, error)
 
-    def clear_failure(self, key: str) -> None:
-        store, plain = self._split(key)
-        store.clear_failure(plain)
-
 
 def covered(store: ResultStore) -> set[int]:
     """Replications of the tasks marked done in ``store`` (keys ``rAAAAAA-BBBBBB``)."""
@@ -87,17 +84,9 @@ def plan(store: ResultStore, sc: Scenario, seed: int, n: int, stream: int) -> li
             run = [missing.pop(0)]
             while missing and missing[0] == run[-1] + 1:
                 run.append(missing.pop(0))
-            tasks.append(Task(f"r{run[0]:06d}-{run[-1]:06d}",
-                              Batch(sc, seed, tuple(run), stream)))
+            reps = tuple(run)
+            tasks.append(Task(batch_key(reps), Batch(sc, seed, reps, stream)))
     return tasks
-
-
-def drop_orphan_parts(store: ResultStore) -> None:
-    """Delete parts of tasks without a done marker (killed mid-write), so none is counted twice."""
-    done = store.done_tasks()
-    for table in store.tables():
-        for key in store.done_keys(table) - done:
-            store.part_path(table, key).unlink(missing_ok=True)
 
 
 def read_runs(store: ResultStore, n: int) -> pd.DataFrame:

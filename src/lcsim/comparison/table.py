@@ -103,7 +103,9 @@ def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.D
                 row.update(n_pairs=int(d["n"]), diff=d["diff"], diff_ci_low=d["ci_low"],
                            diff_ci_high=d["ci_high"], p_value=d["p_value"])
             block.append(row)
-        adjusted = holm([r["p_value"] for r in block[1:]]) if len(block) > 1 else []
+        adjusted: Sequence[float] | np.ndarray = []
+        if len(block) > 1:
+            adjusted = holm([r["p_value"] for r in block[1:]])
         for r, p in zip(block[1:], adjusted, strict=True):
             r["p_holm"] = float(p)
         rows.extend(block)

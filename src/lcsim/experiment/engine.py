@@ -224,22 +224,30 @@ def execute(
     if isinstance(tasks, Sized):
         total = len(tasks)
         skipped = sum(1 for t in tasks if t.key in done)
+    bar = tqdm(total=total, initial=skipped, desc=desc or None, unit="task", disable=not progress)
+    try:
+        return _run(_pending(tasks, done), fn, store, executor, limit, bar)
+    finally:
+        bar.close()
 
+
+def _pending(tasks: Iterable[Task], done: set[str]) -> Iterator[Task]:
+    """The tasks not in ``done``, in order; a key seen twice raises ValueError."""
     seen: set[str] = set()
+    for task in tasks:
+        if task.key in seen:
+            raise ValueError(f"duplicate task key {task.key!r}")
+        seen.add(task.key)
+        if task.key not in done:
+            yield task
 
-    def pending() -> Iterator[Task]:
-        for task in tasks:
-            if task.key in seen:
-                raise ValueError(f"duplicate task key {task.key!r}")
-            seen.add(task.key)
-            if task.key not in done:
-                yield task
 
+def _run(todo: Iterator[Task], fn: Callable[[Any], Tables], store: ResultStore,
+         executor: Executor, limit: int, bar: Any) -> list[Failure]:
+    """Keep at most ``limit`` tasks in flight; store each result as it comes (see `execute`)."""
     failures: list[Failure] = []
     in_flight: dict[Future[Any], str] = {}
-    todo = pending()
     exhausted = False
-    bar = tqdm(total=total, initial=skipped, desc=desc or None, unit="task", disable=not progress)
     try:
         while True:
             while not exhausted and len(in_flight) < limit:
@@ -249,7 +257,7 @@ def execute(
                 else:
                     in_flight[executor.submit(call_task, fn, task)] = task.key
             if not in_flight:
-                break
+                return failures
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in sorted(finished, key=in_flight.__getitem__):
                 key = in_flight.pop(future)
@@ -272,6 +280,3 @@ def execute(
         for future in in_flight:
             future.cancel()
         raise
-    finally:
-        bar.close()
-    return failures

@@ -1,50 +1,54 @@
-"""Replications of a scenario: seeds, the worker function, and a run directory on disk.
+"""Replications of a scenario: seeds, batches, the one worker function, and a run directory.
 
 A run directory holds what `lcsim run` promises: `runs.csv`, `students.parquet`,
-`episodes.parquet`, `manifest.json` and `scenario.resolved.yaml`, plus the crash-safe parts
-(`parts/`) they are assembled from, so `--resume` can finish an interrupted run.
+`episodes.parquet`, `faculty.parquet`, `manifest.json` and `scenario.resolved.yaml`, plus the
+crash-safe parts (`parts/`) they are assembled from, so `--resume` can finish an interrupted
+run. `run_batch` is the worker of `lcsim run`, `lcsim compare` and `lcsim sweep` alike.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import platform
-import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import simpy
-import yaml
 
 import lcsim
 from lcsim.config.scenario import Scenario
+from lcsim.experiment.atomic import atomic_write_text
 from lcsim.experiment.engine import Failure, Task, execute
-from lcsim.experiment.store import ResultStore, atomic_write_text
-from lcsim.model.simulation import Model
+from lcsim.experiment.errors import RunError
+from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash, scenario_yaml
+from lcsim.experiment.resume import Kind, finish_directory, start_directory
+from lcsim.experiment.store import ResultStore
+from lcsim.model.simulation import Model, RunResult
 from lcsim.outcomes.compute import compute
 
 BATCH = 5  # replications per task: fixed so task keys (and --resume) do not depend on workers
-TABLES = ("runs", "students", "episodes", "faculty")
-
-
-class RunError(Exception):
-    """A run directory cannot be used (e.g. resuming with different inputs)."""
+RUN = Kind("manifest", "results", "them",
+           stored="the stored run (different scenario, seed or lcsim code)")
 
 
 @dataclass(frozen=True)
 class Batch:
-    """The payload of one task: replications `reps` of `scenario`."""
+    """The payload of one task: replications `reps` of `scenario`.
+
+    ``point`` is set for a design point of a sweep: its rows get a ``point`` column and only
+    the ``runs`` table is returned (a sweep has too many runs to keep students and episodes).
+    """
 
     scenario: Scenario
     seed: int
     reps: tuple[int, ...]
     stream: int = 0  # 0: common random numbers; k > 0: scenario k's own streams (--no-crn)
+    point: int | None = None
 
 
 def replication_seed(seed: int, rep: int, stream: int = 0) -> np.random.SeedSequence:
@@ -56,11 +60,18 @@ def replication_seed(seed: int, rep: int, stream: int = 0) -> np.random.SeedSequ
     return np.random.SeedSequence(seed, spawn_key=key)
 
 
+def _results(batch: Batch) -> Iterator[tuple[int, RunResult]]:
+    for rep in batch.reps:
+        yield rep, Model(batch.scenario, replication_seed(batch.seed, rep, batch.stream)).run()
+
+
 def run_batch(batch: Batch) -> dict[str, pd.DataFrame]:
     """Worker function: run the batch's replications and return their tables."""
+    if batch.point is not None:
+        return {"runs": pd.DataFrame([{"point": batch.point, "replication": rep, **compute(r)}
+                                      for rep, r in _results(batch)])}
     runs, students, episodes, faculty = [], [], [], []
-    for rep in batch.reps:
-        result = Model(batch.scenario, replication_seed(batch.seed, rep, batch.stream)).run()
+    for rep, result in _results(batch):
         runs.append({"replication": rep, **compute(result)})
         students.append(result.students.assign(replication=rep))
         episodes.append(result.episodes.assign(replication=rep))
@@ -77,61 +88,21 @@ def _first(df: pd.DataFrame, col: str) -> pd.DataFrame:
     return df[[col, *[c for c in df.columns if c != col]]]
 
 
-def batches(scenario: Scenario, seed: int, start: int, stop: int, stream: int = 0) -> list[Task]:
+def batch_key(reps: tuple[int, ...], point: int | None = None) -> str:
+    """Task key of a batch: ``r<first>-<last>``, after ``p<point>-`` for a sweep's point."""
+    key = f"r{reps[0]:06d}-{reps[-1]:06d}"
+    return key if point is None else f"p{point:06d}-{key}"
+
+
+def batches(scenario: Scenario, seed: int, start: int, stop: int, stream: int = 0,
+            point: int | None = None) -> list[Task]:
     """Tasks for replications start..stop-1, in fixed batches of `BATCH`."""
     tasks = []
     for first in range(start - start % BATCH, stop, BATCH):
         reps = tuple(r for r in range(first, first + BATCH) if start <= r < stop)
         if reps:
-            key = f"r{reps[0]:06d}-{reps[-1]:06d}"
-            tasks.append(Task(key, Batch(scenario, seed, reps, stream)))
+            tasks.append(Task(batch_key(reps, point), Batch(scenario, seed, reps, stream, point)))
     return tasks
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the resolved scenario (canonical JSON)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def scenario_yaml(scenario: Scenario) -> str:
-    """The resolved scenario as YAML (every field, defaults included)."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
-
-
-def git_commit() -> str | None:
-    """The commit of the lcsim source tree, if it is a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(lcsim.__file__).parent, capture_output=True,
-            text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-@functools.cache
-def code_hash() -> str:
-    """SHA-256 of the lcsim package's source files (relative paths and contents).
-
-    What resuming checks: results from other model code must not be mixed, while a commit that
-    touches only docs, tests or scenarios changes nothing here (and an installed copy outside
-    git still has a code version).
-    """
-    return source_hash(Path(lcsim.__file__).parent)
-
-
-def source_hash(root: Path) -> str:
-    """SHA-256 of the Python files under `root`: their relative paths and contents, in order."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -144,7 +115,7 @@ class RunOutput:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def identity(scenario: Scenario, seed: int, stream: int) -> dict:
+def identity(scenario: Scenario, seed: int, stream: int) -> dict[str, Any]:
     """What must match for a run directory to be resumed."""
     return {"lcsim_version": lcsim.__version__, "code_hash": code_hash(), "seed": seed,
             "scenario_hash": scenario_hash(scenario), "stream": stream}
@@ -152,56 +123,33 @@ def identity(scenario: Scenario, seed: int, stream: int) -> dict:
 
 def prepare(directory: Path, scenario: Scenario, seed: int, stream: int, resume: bool) -> None:
     """Create a run directory, or check that an existing one may be resumed."""
-    store = ResultStore(directory)
-    manifest = directory / "manifest.json"
-    want = identity(scenario, seed, stream)
-    if manifest.exists():
-        if not resume:
-            raise RunError(f"{directory} already holds results: use --resume to finish them, "
-                           "or choose another --out")
-        have = json.loads(manifest.read_text())
-        diff = [k for k in want if have.get(k) != want[k]]
-        if diff:
-            raise RunError(f"cannot resume {directory}: {', '.join(diff)} differ from the "
-                           "stored run (different scenario, seed or lcsim code)")
-    elif resume and directory.exists() and any(directory.iterdir()):
-        raise RunError(f"cannot resume {directory}: it has no manifest.json")
-    directory.mkdir(parents=True, exist_ok=True)
-    if not manifest.exists():
-        store.write_json("manifest", {**want, "git_commit": git_commit(),
-                                      "scenario": scenario.name, "status": "running",
-                                      "started": now_iso()})
-        atomic_write_text(directory / "scenario.resolved.yaml", scenario_yaml(scenario))
+    start_directory(directory, RUN, identity(scenario, seed, stream), resume,
+                    {"git_commit": git_commit(), "scenario": scenario.name})
+    atomic_write_text(directory / "scenario.resolved.yaml", scenario_yaml(scenario))
 
 
-def finish(directory: Path, scenario: Scenario, seed: int, replications: int, stream: int,
-           workers: int | None, started: str, failures: list[Failure]) -> RunOutput:
+def finish(directory: Path, scenario: Scenario, replications: int, workers: int | None,
+           failures: list[Failure]) -> RunOutput:
     """Assemble the final tables from the parts and complete the manifest."""
     store = ResultStore(directory)
-    for table, fmt in (("runs", "csv"), ("students", "parquet"), ("episodes", "parquet"),
-                       ("faculty", "parquet")):
-        store.finalize(table, fmt)
+    store.finalize("runs", "csv")
+    for table in ("students", "episodes", "faculty"):
+        store.finalize(table, "parquet")
     runs = pd.read_csv(directory / "runs.csv") if (directory / "runs.csv").stat().st_size else \
         pd.DataFrame()
-    manifest = store.read_json("manifest")
-    manifest.update(identity(scenario, seed, stream))
-    manifest.update({
-        "scenario": scenario.name, "replications": replications, "workers": workers,
-        "started": manifest.get("started", started), "finished": now_iso(),
-        "status": "failed" if failures else "complete",
+    finish_directory(directory, RUN, bool(failures), {
+        "replications": replications, "workers": workers,
         "failed_tasks": sorted(f.key for f in failures),
         "python": platform.python_version(), "numpy": np.__version__,
         "simpy": simpy.__version__, "pandas": pd.__version__, "platform": sys.platform,
     })
-    store.write_json("manifest", manifest)
     return RunOutput(directory, scenario, runs, store.failures())
 
 
 def run_scenario(scenario: Scenario, directory: Path, *, replications: int, seed: int,
-                 executor, stream: int = 0, resume: bool = False,
+                 executor: Executor, stream: int = 0, resume: bool = False,
                  progress: bool | None = None, workers: int | None = None) -> RunOutput:
     """Run replications 0..n-1 of a scenario into `directory` on `executor`."""
-    started = now_iso()
     prepare(directory, scenario, seed, stream, resume)
     tasks = batches(scenario, seed, 0, replications, stream)
     foreign = ResultStore(directory).done_tasks() - {t.key for t in tasks}
@@ -210,4 +158,4 @@ def run_scenario(scenario: Scenario, directory: Path, *, replications: int, seed
                        f"different --replications (e.g. {min(foreign)}); use the same number")
     failures = execute(tasks, run_batch, ResultStore(directory), executor,
                        progress=progress, desc=scenario.name)
-    return finish(directory, scenario, seed, replications, stream, workers, started, failures)
+    return finish(directory, scenario, replications, workers, failures)

@@ -1,8 +1,8 @@
 """Crash-safe on-disk storage of simulation results.
 
-Every file is written atomically (temp file in the same directory, fsync, ``os.replace``), so
-a run killed at any instant leaves only complete files behind and ``--resume`` can pick up
-where it stopped.  Results are stored as one Parquet *part* per task and table::
+Every file is written atomically (`lcsim.experiment.atomic`: temp file in the same directory,
+fsync, ``os.replace``), so a run killed at any instant leaves only complete files behind and
+``--resume`` can pick up where it stopped.  Results are stored as one Parquet *part* per task and table::
 
     root/
       parts/<table>/<key>.parquet   one part per task key (e.g. ``s0-b00012``)
@@ -17,118 +17,31 @@ which worker finished first.  Zero-pad numbers in keys to make that order the na
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = [
-    "ResultStore",
-    "atomic_open",
-    "atomic_write_bytes",
-    "atomic_write_csv",
-    "atomic_write_parquet",
-    "atomic_write_text",
-]
+from lcsim.experiment.atomic import (
+    TMP_SUFFIX,
+    atomic_open,
+    atomic_write_parquet,
+    atomic_write_text,
+)
 
-TMP_SUFFIX = ".tmp"
+__all__ = ["ResultStore"]
+
 DONE_DIR = "_done"
 _KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._=+-]*")
 _TABLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 Filters = Any  # pyarrow compute Expression or DNF list of (column, op, value) tuples
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Persist a rename on POSIX (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -> Iterator[IO[Any]]:
-    """Open a temp file next to ``path``; on clean exit fsync it and rename it onto ``path``.
-
-    If the body raises anything (including ``KeyboardInterrupt``) the temp file is deleted and
-    an existing ``path`` is left untouched.  ``mode`` must be a write mode ("wb" or "w").
-    """
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_open supports modes 'w' and 'wb', not {mode!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Leading dot + .tmp suffix: never mistaken for a finished file by globbing readers.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
-    if "b" not in mode:
-        kwargs.setdefault("encoding", "utf-8")
-        kwargs.setdefault("newline", "")
-    try:
-        # "x": O_EXCL, permissions 0o666 & ~umask (mkstemp would force 0o600).
-        with open(tmp, mode.replace("w", "x"), **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``."""
-    with atomic_open(path, "wb") as fh:
-        fh.write(data)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Atomically replace ``path`` with UTF-8 ``text`` (newlines written verbatim)."""
-    with atomic_open(path, "w") as fh:
-        fh.write(text)
-
-
-def _to_arrow(df: pd.DataFrame) -> pa.Table:
-    """Convert without the index: named index levels become columns, unnamed ones are dropped.
-
-    Storing no index keeps concatenated parts consistent (no per-part RangeIndex metadata).
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    if any(name is not None for name in df.index.names):
-        df = df.reset_index()
-    return pa.Table.from_pandas(df, preserve_index=False)
-
-
-def atomic_write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Atomically write ``df`` as Parquet (index handling: see ``_to_arrow``)."""
-    table = _to_arrow(df)
-    with atomic_open(path, "wb") as fh:
-        pq.write_table(table, fh)
-
-
-def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Atomically write ``df`` as CSV without the index."""
-    with atomic_open(path, "w") as fh:
-        df.to_csv(fh, index=False)
 
 
 # --------------------------------------------------------------------------- schema helpers
@@ -323,10 +236,6 @@ class ResultStore:
         """Record that every part of task ``key`` is written (write this LAST)."""
         atomic_write_text(self._marker(key), "".join(f"{t}\n" for t in sorted(tables)))
         self.clear_failure(key)
-
-    def unmark_done(self, key: str) -> None:
-        """Forget that ``key`` is complete so a resumed run recomputes it."""
-        self._marker(key).unlink(missing_ok=True)
 
     def done_tasks(self) -> set[str]:
         """Keys of tasks whose parts are all written."""

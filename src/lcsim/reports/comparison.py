@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lcsim
 from lcsim.comparison.result import Comparison, load
-from lcsim.experiment.store import atomic_write_text
+from lcsim.experiment.atomic import atomic_write_text
 from lcsim.reports.cards import Change, card, changes
 from lcsim.reports.equity import SUBGROUP_LABELS as SUBGROUP_LABELS
 from lcsim.reports.equity import SUBGROUP_WORDS as SUBGROUP_WORDS

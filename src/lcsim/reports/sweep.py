@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lcsim.experiment.store import atomic_write_text
+from lcsim.experiment.atomic import atomic_write_text
 from lcsim.outcomes.registry import METRICS
 from lcsim.stats.analysis import mean_ci
 from lcsim.sweeps.sensitivity import MODEL_ROW, analyse, read_manifest, top_indices

@@ -1,19 +1,18 @@
 """The sweep file and its design: factors, their kinds, and the points to run.
 
-`SweepSpec` is the validated sweep file; `field_kind` tells what a dotted scenario key holds
-(integer, float, ...); `unit_design` draws the design on the unit cube with scipy.stats.qmc or
-SALib and `design_values` maps it onto each factor's values or range.
+`SweepSpec` is the validated sweep file; `FactorInfo` is a factor with the kind of the
+scenario field it sets (`lcsim.sweeps.fields`); `unit_design` draws the design on the unit cube
+with scipy.stats.qmc or SALib and `design_values` maps it onto each factor's values or range.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import types
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -25,15 +24,10 @@ from pydantic import (
     model_validator,
 )
 
-from lcsim.config.scenario import Scenario
-
-DESIGNS = ("grid", "random", "lhs", "sobol", "morris")
 DEFAULT_LEVELS = 4
 MAX_POINTS = 1_000_000  # point ids are zero-padded to 6 digits in task keys
 MAX_RUNS = 100_000_000
-MANIFEST = "sweep"
 _DESIGN_KEY = (0x5EED, 0xDE51, 0x6E)  # spawn key of the design stream (replications use (rep,))
-_SHOWN_PROBLEMS = 50
 
 Scalar = bool | int | float | str | None
 
@@ -139,91 +133,6 @@ class SweepSpec(BaseModel):
 
 
 # --------------------------------------------------------------------------------------------
-# Scenario fields along dotted paths
-
-
-def _members(annotation: Any) -> list[Any]:
-    """Concrete member types of an annotation (Annotated and unions flattened)."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _members(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return [m for arg in get_args(annotation) for m in _members(arg)]
-    return [annotation]
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def scenario_fields() -> list[str]:
-    """Every dotted path of the Scenario schema (sections and their fields)."""
-    out: list[str] = []
-
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        for name, info in model.model_fields.items():
-            out.append(prefix + name)
-            models = [m for m in _members(info.annotation) if _is_model(m)]
-            if len(models) == 1:
-                walk(models[0], f"{prefix}{name}.")
-
-    walk(Scenario, "")
-    return out
-
-
-def field_kind(path: str) -> str | None:
-    """Kind of the Scenario field at ``path`` ('int', 'float', 'bool', 'section', 'other'),
-    or None if there is no such field. Integer fields get integer design values."""
-    model: type[BaseModel] | None = Scenario
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        if model is None or part not in model.model_fields:
-            return None
-        members = [m for m in _members(model.model_fields[part].annotation)
-                   if m is not type(None)]
-        models = [m for m in members if _is_model(m)]
-        if i == len(parts) - 1:
-            if members == [bool]:
-                return "bool"
-            if members == [int]:
-                return "int"
-            if members == [float]:
-                return "float"
-            return "section" if models else "other"
-        model = models[0] if len(models) == 1 else None
-    return None  # pragma: no cover - loop always returns
-
-
-def _get(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if obj is None:
-            return None
-        obj = getattr(obj, part)
-    return obj
-
-
-def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Copy of ``data`` with ``path`` set (dicts along the path are copied, others shared)."""
-    head, _, rest = path.partition(".")
-    out = dict(data)
-    out[head] = _set(out[head], rest, value) if rest else value
-    return out
-
-
-def point_data(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """The base scenario's dict with each factor path set to its value."""
-    data = dict(base)
-    for path, value in values.items():
-        data = _set(data, path, value)
-    return data
-
-
-def point_scenario(base: Scenario, values: Mapping[str, Any]) -> Scenario:
-    """The Scenario of one design point: the base with the factor values applied."""
-    return Scenario.model_validate(point_data(base.model_dump(), values))
-
-
-# --------------------------------------------------------------------------------------------
 # Designs: unit-cube samples from scipy / SALib, mapped to factor values
 
 
@@ -321,9 +230,3 @@ def design_values(spec: SweepSpec, factors: Sequence[FactorInfo],
         return list(itertools.product(*grids))
     return [tuple(f.from_unit(float(u)) for f, u in zip(factors, row, strict=True))
             for row in unit]
-
-
-# --------------------------------------------------------------------------------------------
-# Planning: load, check everything, generate the points
-
-

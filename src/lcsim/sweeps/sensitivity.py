@@ -29,7 +29,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
 
-from lcsim.experiment.store import ResultStore, atomic_write_csv
+from lcsim.experiment.atomic import atomic_write_csv
+from lcsim.experiment.store import ResultStore
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 
 LEVEL = 0.95
