@@ -21,7 +21,8 @@ import pytest
 
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed, scenario_hash
-from lcsim.model.simulation import Model, RunResult
+from lcsim.model.results import RunResult
+from lcsim.model.simulation import Model
 from lcsim.outcomes.compute import compute
 from lcsim.stats.analysis import paired_difference
 

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import SerialExecutor
 from lcsim.experiment.replications import RunError, run_scenario
-from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model
+from lcsim.model.units import DAYS_PER_YEAR as YEAR
 from lcsim.outcomes.compute import compute
 
 
