@@ -89,7 +89,7 @@ def contacts(phase: float, interval: float, teaching: float, horizon: float) -> 
         k += 1
 
 
-def nth_after(days: float, n: int, phase: float, interval: float, teaching: float) -> float:
+def nth_contact_after(days: float, n: int, phase: float, interval: float, teaching: float) -> float:
     """The n-th (1-based) contact strictly after `days`, as `contacts_after` lists them."""
     return next(islice(contacts_after(days, phase, interval, teaching), n - 1, None))
 
@@ -97,17 +97,17 @@ def nth_after(days: float, n: int, phase: float, interval: float, teaching: floa
 def test_contacts_after_skips_the_break() -> None:
     # Teaching 300 days, a contact every 100 teaching days from day 50: 50, 150, 250, then the
     # break (days 300-365) is skipped: the next is 50 teaching days into year 2, day 415.
-    assert nth_after(0.0, 1, 50.0, 100.0, 300.0) == 50.0
-    assert nth_after(0.0, 3, 50.0, 100.0, 300.0) == 250.0
-    assert nth_after(0.0, 4, 50.0, 100.0, 300.0) == YEAR + 50.0
-    assert nth_after(260.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0
-    assert nth_after(320.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0  # asked during the break
+    assert nth_contact_after(0.0, 1, 50.0, 100.0, 300.0) == 50.0
+    assert nth_contact_after(0.0, 3, 50.0, 100.0, 300.0) == 250.0
+    assert nth_contact_after(0.0, 4, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_contact_after(260.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_contact_after(320.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0  # asked during the break
 
 
 def test_contacts_after_is_strictly_after() -> None:
-    assert nth_after(150.0, 1, 50.0, 100.0, 300.0) == 250.0  # not the contact at 150 itself
-    assert nth_after(149.9, 1, 50.0, 100.0, 300.0) == 150.0
-    assert nth_after(10.0, 1, 50.0, 100.0, 300.0) == 50.0  # before the first contact
+    assert nth_contact_after(150.0, 1, 50.0, 100.0, 300.0) == 250.0  # not the contact at 150 itself
+    assert nth_contact_after(149.9, 1, 50.0, 100.0, 300.0) == 150.0
+    assert nth_contact_after(10.0, 1, 50.0, 100.0, 300.0) == 50.0  # before the first contact
 
 
 @settings(max_examples=1000)
@@ -124,23 +124,23 @@ def test_contacts_after_matches_brute_force(teaching: float, interval: float, ph
     """The n-th contact strictly after a day equals the enumerated n-th contact."""
     phase = phase_u * min(interval, teaching)
     days = year * YEAR + day_u * YEAR  # any day, in a break or not
-    got = nth_after(days, n, phase, interval, teaching)
+    got = nth_contact_after(days, n, phase, interval, teaching)
     horizon = days + 2 * YEAR + (n + 1) * interval * YEAR / teaching
     later = [c for c in contacts(phase, interval, teaching, horizon) if c > days + 1e-9]
     assert got == pytest.approx(later[n - 1], abs=1e-6)
     assert got > days
     assert not strictly_in_break(got, teaching)
     if n > 1:  # n-th after = first after the (n-1)-th, even when asked at a contact time
-        prev = nth_after(days, n - 1, phase, interval, teaching)
-        assert got == pytest.approx(nth_after(prev, 1, phase, interval, teaching), abs=1e-6)
+        prev = nth_contact_after(days, n - 1, phase, interval, teaching)
+        assert got == pytest.approx(nth_contact_after(prev, 1, phase, interval, teaching), abs=1e-6)
 
 
 @pytest.mark.parametrize("days", [0.0, 49.0, 50.0, 299.0, 320.0, YEAR + 150.0])
 @pytest.mark.parametrize("n", [2, 3, 7])
 def test_contacts_after_is_the_first_after_the_previous(days: float, n: int) -> None:
     """n-th after = first after the (n-1)-th (binary-exact numbers: no rounding involved)."""
-    prev = nth_after(days, n - 1, 50.0, 100.0, 300.0)
-    assert nth_after(days, n, 50.0, 100.0, 300.0) == nth_after(prev, 1, 50.0, 100.0, 300.0)
+    prev = nth_contact_after(days, n - 1, 50.0, 100.0, 300.0)
+    assert nth_contact_after(days, n, 50.0, 100.0, 300.0) == nth_contact_after(prev, 1, 50.0, 100.0, 300.0)
 
 
 def test_contacts_after_at_a_contact_time_is_strictly_after() -> None:
@@ -149,12 +149,12 @@ def test_contacts_after_at_a_contact_time_is_strictly_after() -> None:
     for year in range(4):
         for k in range(5):
             at = year * YEAR + gap * (k + 1)  # how processes.student_life places exam blocks
-            assert nth_after(at, 1, gap, gap, teaching) > at + 1e-9
+            assert nth_contact_after(at, 1, gap, gap, teaching) > at + 1e-9
 
 
 def test_contacts_after_from_a_break_keeps_a_contact_at_the_year_start() -> None:
     # Contacts at teaching times 0, 100, 200, 300 (= day 365), 400 (= day 465), ...
-    assert nth_after(320.0, 1, 0.0, 100.0, 300.0) == YEAR
+    assert nth_contact_after(320.0, 1, 0.0, 100.0, 300.0) == YEAR
 
 
 # -- waiting times ---------------------------------------------------------------------------------
