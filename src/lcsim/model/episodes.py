@@ -96,6 +96,7 @@ class EpisodeCourse:
             # (docs/model.md section 6.7). The rest of the episode gets a fresh time to
             # recovery, distributed as the time left would be.
             began = ep.intervention_start
+            assert began is not None  # set by `start` when the case was taken
             to_leave = max(0.0, hazard_left(u[4], hazard, growth, began - onset))
             to_recover = (recover - began) * recovery_rate
             balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5

@@ -180,7 +180,7 @@ class Rules:
                                       for t in days_after(since_entry, blocks))))
         return contacts
 
-    def referral_delay(self, channel: str, u: float, now: float) -> float:
+    def referral_delay(self, channel: str | None, u: float, now: float) -> float:
         """Self-referral is immediate; others wait to be passed on, or for the leadership group
         (which meets every few weeks from day 0); `now` is the day of detection."""
         if channel == "self":

@@ -8,7 +8,7 @@ find "the n-th meeting after onset" in closed form instead of simulating every m
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from lcsim.model.units import DAYS_PER_YEAR, EPS
 
@@ -71,7 +71,7 @@ def exam_days(teaching: float, blocks: int) -> list[float]:
     return [min(gap * (j + 1), DAYS_PER_YEAR - 2.0) for j in range(blocks)]
 
 
-def days_after(days: float, in_year: list[float]) -> Iterator[float]:
+def days_after(days: float, in_year: Sequence[float]) -> Iterator[float]:
     """Days since entry of every yearly event at `in_year` days of each year, strictly after
     `days`, in order (endless)."""
     year = math.floor(days / DAYS_PER_YEAR)
