@@ -87,9 +87,11 @@ class Rules:
         self.teaching: float = structure.calendar.teaching
 
     def in_clerkship(self, s: Student) -> bool:
+        """Whether the student's current year is a clerkship year."""
         return s.year in self.clerkship
 
     def peer_ties(self, s: Student, t: float) -> float:
+        """The student's peer ties at day `t` (section 6.1)."""
         return peer_ties_after(self.structure.peers, t - s.entry)
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
@@ -97,6 +99,7 @@ class Rules:
         return (s.year if year is None else year) in self.structure.cohort.mentee_years
 
     def belonging(self, s: Student, t: float, year: int | None = None) -> float:
+        """Belonging (0-1) at day `t`: ties, subgroup offset, a mentor, a faculty connection."""
         ties = self.peer_ties(s, t)
         b = ASSUMED_BELONGING_BASE + s.belonging_offset
         b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
@@ -104,10 +107,12 @@ class Rules:
         return min(1.0, max(0.0, b))
 
     def identity(self, s: Student, t: float) -> float:
+        """Professional identity (0-1) at day `t`: from 0.5 at entry towards the target."""
         target = self.structure.cohort.identity_target
         return target - (target - 0.5) * math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS)
 
     def clinical_skills(self, s: Student, t: float) -> float:
+        """Clinical skills (0-1) at day `t`: from 0 at entry towards the target."""
         target = self.structure.cohort.skills_target
         return target * (1.0 - math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS))
 
