@@ -14,8 +14,8 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import SerialExecutor
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.replications import run_scenario
-from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model
+from lcsim.model.units import DAYS_PER_YEAR as YEAR
 from lcsim.outcomes.compute import compute
 
 

@@ -1,7 +1,7 @@
 """Every structural knob moves the model in its documented direction.
 
 Three layers, cheapest first:
-1. `Structure.from_scenario` (and `support_capacity`): the exact translation of each knob into
+1. `Structure.from_scenario`: the exact translation of each knob into
    a rate, probability or capacity, compared between a low and a high setting.
 2. The Model's state functions (belonging, ties, withdrawal hazard) for knobs that act on
    individual students.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import pytest
@@ -40,8 +41,9 @@ from lcsim.config.scenario import (
     Support,
 )
 from lcsim.model.agents import Episode
+from lcsim.model.rules import peer_ties_after
 from lcsim.model.simulation import Model
-from lcsim.model.structure import Structure, support_capacity
+from lcsim.model.structure import Structure
 
 REPS = 8
 # Milder effects get more pairs (see the module docstring for the probe's figures); mentor year
@@ -76,102 +78,114 @@ def subgroups(risk: float = 2.1, offset: float = -0.10) -> dict[str, Any]:
 Getter = Callable[[Scenario], float]
 
 
-def s_(attr: str) -> Getter:
-    return lambda sc: float(getattr(Structure.from_scenario(sc), attr))
+def s_(path: str) -> Getter:
+    """The number at `path` (part.field) of the scenario's structure."""
+    return lambda sc: float(attrgetter(path)(Structure.from_scenario(sc)))
 
 
 def ties_after(days: float) -> Getter:
-    def get(sc: Scenario) -> float:
-        st = Structure.from_scenario(sc)
-        return st.ties_at(days, st.peer_rate_pre)
-    return get
+    return lambda sc: peer_ties_after(Structure.from_scenario(sc).peers, days)
 
 
 def mentor_detection_rate(sc: Scenario) -> float:
-    st = Structure.from_scenario(sc)
-    return st.mentor_rate * st.mentor_detect
+    channels = Structure.from_scenario(sc).channels
+    return channels.mentor_rate * channels.mentor_detect
+
+
+support_capacity = s_("casework.capacity")
 
 
 STRUCTURE_CASES = [
     # (base, low, high, what, sign)
     ("community.count", FULL_LC, {"community.count": 2}, {"community.count": 8},
-     s_("ties_rate_factor"), +1),  # smaller LCs: ties form faster ...
-    ("community.count", FULL_LC, {}, {"community.count": 40}, s_("ties_max"), -1),  # ... up to
+     s_("peers.ties_rate_factor"), +1),  # smaller LCs: ties form faster ...
+    ("community.count", FULL_LC, {}, {"community.count": 40},
+     s_("peers.ties_max"), -1),  # ... up to
     ("community.count", FULL_LC, {"community.count": 2}, {"community.count": 8},
      ties_after(90), +1),  # the few peers a tiny LC has
-    ("community.vertical", FULL_LC, {"community.vertical": False}, {}, s_("ties_max"), +1),
+    ("community.vertical", FULL_LC, {"community.vertical": False}, {}, s_("peers.ties_max"), +1),
     ("community.vertical", FULL_LC, {"community.vertical": False}, {},
-     s_("peer_rate_clerk"), +1),
+     s_("peers.rate_clerk"), +1),
     ("community.peer_contacts_per_week", FULL_LC, {}, {"community.peer_contacts_per_week": 8},
-     s_("peer_rate_pre"), +1),
+     s_("peers.rate_pre"), +1),
     ("community.peer_contacts_per_week", FULL_LC, {}, {"community.peer_contacts_per_week": 8},
-     s_("peer_rate_clerk"), +1),
+     s_("peers.rate_clerk"), +1),
     ("community.orientation_ties", FULL_LC, {}, {"community.orientation_ties": 5},
-     s_("ties_initial"), +1),
+     s_("peers.ties_initial"), +1),
     ("community.activities_before_exams", FULL_LC, {},
-     {"community.activities_before_exams": True}, s_("activities_before_exams"), +1),
-    ("small_groups.size", FULL_LC, {}, {"small_groups.size": 16}, s_("session_detect"), -1),
+     {"community.activities_before_exams": True}, s_("setbacks.activities_before_exams"), +1),
+    ("small_groups.size", FULL_LC, {}, {"small_groups.size": 16},
+     s_("channels.session_detect"), -1),
     ("small_groups.sessions_per_month", FULL_LC, {}, {"small_groups.sessions_per_month": 8},
-     s_("session_interval"), -1),
+     s_("channels.session_interval"), -1),
     ("small_groups.facilitator_notice_prob", FULL_LC, {},
-     {"small_groups.facilitator_notice_prob": 0.4}, s_("session_detect"), +1),
+     {"small_groups.facilitator_notice_prob": 0.4}, s_("channels.session_detect"), +1),
     ("small_groups.facilitator_is_coach", FULL_LC, {},
-     {"small_groups.facilitator_is_coach": True}, s_("coach_detect"), -1),
+     {"small_groups.facilitator_is_coach": True}, s_("channels.coach_detect"), -1),
     ("small_groups.in_clerkships", FULL_LC, {}, {"small_groups.in_clerkships": True},
-     s_("sessions_in_clerkships"), +1),
+     s_("channels.sessions_in_clerkships"), +1),
     ("coaching.students_per_coach", FULL_LC, {}, {"coaching.students_per_coach": 40},
      support_capacity, -1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
-     s_("coach_meetings"), +1),
+     s_("channels.coach_meetings"), +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
-     s_("identity_target"), +1),
+     s_("channels.coach_interval"), -1),  # in teaching days
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
-     s_("skills_target"), +1),
+     s_("cohort.identity_target"), +1),
+    ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
+     s_("cohort.skills_target"), +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
      support_capacity, -1),  # meetings use coaches' protected time
-    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9}, s_("coach_detect"), +1),
+    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9},
+     s_("channels.coach_detect"), +1),
     ("coaching.protected_hours_per_week", FULL_LC, {},
      {"coaching.protected_hours_per_week": 12}, support_capacity, +1),
     ("coaching.meeting_hours", FULL_LC, {}, {"coaching.meeting_hours": 2.0},
      support_capacity, -1),
     ("peer_mentoring.mentees_per_mentor", FULL_LC, {}, {"peer_mentoring.mentees_per_mentor": 8},
-     s_("mentor_rate"), -1),
+     s_("channels.mentor_rate"), -1),
     ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
-     s_("mentor_rate"), -1),  # seniors have less time ...
+     s_("channels.mentor_rate"), -1),  # seniors have less time ...
     ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
-     s_("mentor_detect"), +1),  # ... and more experience ...
+     s_("channels.mentor_detect"), +1),  # ... and more experience ...
     ("peer_mentoring.mentor_year", FULL_LC, {}, {"peer_mentoring.mentor_year": 4},
      mentor_detection_rate, -1),  # ... and time wins
     ("peer_mentoring.mentee_years", SENIOR_MENTORS, {}, {"peer_mentoring.mentee_years": [1, 2]},
-     lambda sc: len(Structure.from_scenario(sc).mentee_years), +1),
+     lambda sc: len(Structure.from_scenario(sc).cohort.mentee_years), +1),
     ("peer_mentoring.contacts_per_month", FULL_LC, {}, {"peer_mentoring.contacts_per_month": 6},
-     s_("mentor_rate"), +1),
+     s_("channels.mentor_rate"), +1),
     ("peer_mentoring.notice_prob", FULL_LC, {}, {"peer_mentoring.notice_prob": 0.6},
-     s_("mentor_detect"), +1),
+     s_("channels.mentor_detect"), +1),
     ("peer_mentoring.escalate_prob", FULL_LC, {}, {"peer_mentoring.escalate_prob": 1.0},
-     s_("mentor_detect"), +1),
+     s_("channels.mentor_detect"), +1),
     ("peer_mentoring.trained", FULL_LC, {}, {"peer_mentoring.trained": True},
-     s_("mentor_detect"), +1),
-    ("space.assigned", FULL_LC, {"space.assigned": False}, {}, s_("peer_rate_pre"), +1),
+     s_("channels.mentor_detect"), +1),
+    ("space.assigned", FULL_LC, {"space.assigned": False}, {}, s_("peers.rate_pre"), +1),
     ("space.contact_multiplier", FULL_LC, {}, {"space.contact_multiplier": 3.0},
-     s_("peer_rate_pre"), +1),
-    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, s_("coach_detect"), +1),
+     s_("peers.rate_pre"), +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
-     s_("session_detect"), +1),
+     s_("channels.coach_detect"), +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
-     s_("advisor_detect"), +1),
-    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, s_("resolve_prob"), +1),
+     s_("channels.session_detect"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True},
+     s_("channels.advisor_detect"), +1),
+    ("leadership.training", FULL_LC, {}, {"leadership.training": True},
+     s_("casework.resolve_prob"), +1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
-     s_("advisor_meetings"), +1),
+     s_("channels.advisor_meetings"), +1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
-     s_("connected_meetings"), +1),  # without coaches the advisor is the faculty connection
-    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8}, s_("advisor_detect"), +1),
+     s_("channels.advisor_interval"), -1),
+    ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
+     s_("cohort.connected_meetings"), +1),  # without coaches the advisor is the faculty connection
+    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8},
+     s_("channels.advisor_detect"), +1),
     ("support.faculty", NO_LC, {}, {"support.faculty": 6}, support_capacity, +1),
     ("support.protected_hours_per_week", NO_LC, {}, {"support.protected_hours_per_week": 12},
      support_capacity, +1),
     ("support.case_hours_per_week", NO_LC, {}, {"support.case_hours_per_week": 3.0},
      support_capacity, -1),
-    ("support.resolve_prob", NO_LC, {}, {"support.resolve_prob": 0.95}, s_("resolve_prob"), +1),
+    ("support.resolve_prob", NO_LC, {}, {"support.resolve_prob": 0.95},
+     s_("casework.resolve_prob"), +1),
 ]
 
 
@@ -185,17 +199,15 @@ def test_structure_direction(knob: str, base: dict[str, Any], low: dict[str, Any
 
 def test_leadership_meetings_cap_the_referral_delay() -> None:
     """With a leadership group every N weeks a referral waits at most until its next meeting."""
-    plain = Model(build_scenario(base=FULL_LC), 1)
-    led = Model(build_scenario({"leadership.meeting_every_weeks": 2}, base=FULL_LC), 1)
-    for now in (0.5, 3.0, 13.9, 100.0):
-        plain.env.run(until=now)  # the delay depends on the time of the referral
-        led.env.run(until=now)
+    plain = Model(build_scenario(base=FULL_LC), 1).rules
+    led = Model(build_scenario({"leadership.meeting_every_weeks": 2}, base=FULL_LC), 1).rules
+    for now in (0.5, 3.0, 13.9, 100.0):  # the delay depends on the time of the referral
         to_meeting = math.ceil(now / 14) * 14 - now
         for u in (0.1, 0.5, 0.99):
-            d_plain, d_led = plain.referral_delay("coach", u), led.referral_delay("coach", u)
-            assert d_led == min(d_plain, to_meeting)
-    assert plain.referral_delay("coach", 0.99) > 14.0  # so the cap did bind above
-    assert led.referral_delay("self", 0.9) == 0.0  # a student who asks is not referred
+            delay = plain.referral_delay("coach", u, now)
+            assert led.referral_delay("coach", u, now) == min(delay, to_meeting)
+    assert plain.referral_delay("coach", 0.99, 0.5) > 14.0  # so the cap did bind above
+    assert led.referral_delay("self", 0.9, 3.0) == 0.0  # a student who asks is not referred
 
 
 # -- 2. knobs acting on individual students ----------------------------------------------------------
@@ -212,24 +224,24 @@ def test_belonging_boost_raises_subgroup_belonging_only() -> None:
         a, b = first_of(base, group), first_of(boosted, group)
         assert a.id == b.id  # same seed: same students in the same subgroups
         for t in (a.entry, a.entry + 200, a.entry + 700):
-            assert boosted.belonging(b, t) - base.belonging(a, t) == pytest.approx(gain)
+            assert boosted.rules.belonging(b, t) - base.rules.belonging(a, t) == pytest.approx(gain)
 
 
 def test_belonging_offset_shifts_that_subgroup() -> None:
     low, high = (Model(build_scenario(subgroups(offset=off)), 3) for off in (-0.2, 0.2))
     a, b = first_of(low, "urim"), first_of(high, "urim")
-    assert high.belonging(b, a.entry + 100) - low.belonging(a, a.entry + 100) == \
+    assert high.rules.belonging(b, a.entry + 100) - low.rules.belonging(a, a.entry + 100) == \
         pytest.approx(0.4)
     c, d = first_of(low, "none"), first_of(high, "none")
-    assert high.belonging(d, c.entry + 100) == low.belonging(c, c.entry + 100)
+    assert high.rules.belonging(d, c.entry + 100) == low.rules.belonging(c, c.entry + 100)
 
 
 def test_risk_multiplier_scales_the_withdrawal_hazard() -> None:
     low, high = (Model(build_scenario(subgroups(risk=r)), 3) for r in (1.0, 3.0))
     a, b = first_of(low, "urim"), first_of(high, "urim")
     t = a.entry + 50
-    ratio = high.withdraw_rate(b, Episode(0, b, "wellbeing", 2, t), t) / low.withdraw_rate(
-        a, Episode(0, a, "wellbeing", 2, t), t)
+    ratio = (high.rules.withdraw_rate(b, Episode(0, b, "wellbeing", 2, t), t)
+             / low.rules.withdraw_rate(a, Episode(0, a, "wellbeing", 2, t), t))
     assert ratio == pytest.approx(3.0)
 
 
@@ -237,10 +249,10 @@ def test_orientation_ties_give_ties_and_belonging_at_entry() -> None:
     plain = Model(build_scenario(base=SLOW_TIES), 3)
     oriented = Model(build_scenario({"community.orientation_ties": 6}, base=SLOW_TIES), 3)
     a, b = plain.students[0], oriented.students[0]
-    assert plain.peer_ties(a, a.entry) == 0.0 and oriented.peer_ties(b, b.entry) == 6.0
+    assert plain.rules.peer_ties(a, a.entry) == 0.0 and oriented.rules.peer_ties(b, b.entry) == 6.0
     for t in (30.0, 365.0):
-        assert oriented.peer_ties(b, b.entry + t) > plain.peer_ties(a, a.entry + t)
-        assert oriented.belonging(b, b.entry + t) > plain.belonging(a, a.entry + t)
+        assert oriented.rules.peer_ties(b, b.entry + t) > plain.rules.peer_ties(a, a.entry + t)
+        assert oriented.rules.belonging(b, b.entry + t) > plain.rules.belonging(a, a.entry + t)
 
 
 def test_mentee_years_decide_who_is_mentored() -> None:
@@ -249,7 +261,7 @@ def test_mentee_years_decide_who_is_mentored() -> None:
     got = {}
     for year in (1, 2, 3, 4):
         s.year = year
-        got[year] = m.mentored(s)
+        got[year] = m.rules.mentored(s)
     assert got == {1: False, 2: True, 3: True, 4: False}
 
 

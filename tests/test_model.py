@@ -21,8 +21,9 @@ from conftest import FULL_LC, SEED, build_scenario, first_divergence, run_metric
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed
 from lcsim.model.agents import RESOLVING
-from lcsim.model.schedule import YEAR
-from lcsim.model.simulation import Model, RunResult
+from lcsim.model.results import RunResult
+from lcsim.model.simulation import Model
+from lcsim.model.units import DAYS_PER_YEAR as YEAR
 from lcsim.outcomes.tables import CHANNELS
 from lcsim.stats.analysis import paired_difference
 

@@ -17,17 +17,16 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from lcsim.model.schedule import (
-    YEAR,
     contacts_after,
     days_after,
     exam_days,
     exp_time,
     from_teaching,
     hazard_left,
-    nth_after,
     rising_hazard_time,
     to_teaching,
 )
+from lcsim.model.units import DAYS_PER_YEAR as YEAR
 
 N = 20_000
 TEACHING = YEAR - 7 * 6  # the default calendar: 6 break weeks
@@ -90,26 +89,25 @@ def contacts(phase: float, interval: float, teaching: float, horizon: float) -> 
         k += 1
 
 
-def test_nth_after_skips_the_break() -> None:
+def nth_contact_after(days: float, n: int, phase: float, interval: float, teaching: float) -> float:
+    """The n-th (1-based) contact strictly after `days`, as `contacts_after` lists them."""
+    return next(islice(contacts_after(days, phase, interval, teaching), n - 1, None))
+
+
+def test_contacts_after_skips_the_break() -> None:
     # Teaching 300 days, a contact every 100 teaching days from day 50: 50, 150, 250, then the
     # break (days 300-365) is skipped: the next is 50 teaching days into year 2, day 415.
-    assert nth_after(0.0, 1, 50.0, 100.0, 300.0) == 50.0
-    assert nth_after(0.0, 3, 50.0, 100.0, 300.0) == 250.0
-    assert nth_after(0.0, 4, 50.0, 100.0, 300.0) == YEAR + 50.0
-    assert nth_after(260.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0
-    assert nth_after(320.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0  # asked during the break
+    assert nth_contact_after(0.0, 1, 50.0, 100.0, 300.0) == 50.0
+    assert nth_contact_after(0.0, 3, 50.0, 100.0, 300.0) == 250.0
+    assert nth_contact_after(0.0, 4, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_contact_after(260.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0
+    assert nth_contact_after(320.0, 1, 50.0, 100.0, 300.0) == YEAR + 50.0  # asked during the break
 
 
-def test_nth_after_is_strictly_after() -> None:
-    assert nth_after(150.0, 1, 50.0, 100.0, 300.0) == 250.0  # not the contact at 150 itself
-    assert nth_after(149.9, 1, 50.0, 100.0, 300.0) == 150.0
-    assert nth_after(10.0, 1, 50.0, 100.0, 300.0) == 50.0  # before the first contact
-
-
-def test_nth_after_without_contacts_is_never() -> None:
-    assert nth_after(10.0, 0, 5.0, 30.0, 300.0) == math.inf
-    assert nth_after(10.0, 1, 5.0, math.inf, 300.0) == math.inf
-    assert nth_after(10.0, math.inf, 5.0, 30.0, 300.0) == math.inf  # type: ignore[arg-type]
+def test_contacts_after_is_strictly_after() -> None:
+    assert nth_contact_after(150.0, 1, 50.0, 100.0, 300.0) == 250.0  # not the contact at 150 itself
+    assert nth_contact_after(149.9, 1, 50.0, 100.0, 300.0) == 150.0
+    assert nth_contact_after(10.0, 1, 50.0, 100.0, 300.0) == 50.0  # before the first contact
 
 
 @settings(max_examples=1000)
@@ -121,42 +119,42 @@ def test_nth_after_without_contacts_is_never() -> None:
     year=st.integers(min_value=0, max_value=5),
     n=st.integers(min_value=1, max_value=6),
 )
-def test_nth_after_matches_brute_force(teaching: float, interval: float, phase_u: float,
+def test_contacts_after_matches_brute_force(teaching: float, interval: float, phase_u: float,
                                        day_u: float, year: int, n: int) -> None:
     """The n-th contact strictly after a day equals the enumerated n-th contact."""
     phase = phase_u * min(interval, teaching)
     days = year * YEAR + day_u * YEAR  # any day, in a break or not
-    got = nth_after(days, n, phase, interval, teaching)
+    got = nth_contact_after(days, n, phase, interval, teaching)
     horizon = days + 2 * YEAR + (n + 1) * interval * YEAR / teaching
     later = [c for c in contacts(phase, interval, teaching, horizon) if c > days + 1e-9]
     assert got == pytest.approx(later[n - 1], abs=1e-6)
     assert got > days
     assert not strictly_in_break(got, teaching)
     if n > 1:  # n-th after = first after the (n-1)-th, even when asked at a contact time
-        prev = nth_after(days, n - 1, phase, interval, teaching)
-        assert got == pytest.approx(nth_after(prev, 1, phase, interval, teaching), abs=1e-6)
+        prev = nth_contact_after(days, n - 1, phase, interval, teaching)
+        assert got == pytest.approx(nth_contact_after(prev, 1, phase, interval, teaching), abs=1e-6)
 
 
 @pytest.mark.parametrize("days", [0.0, 49.0, 50.0, 299.0, 320.0, YEAR + 150.0])
 @pytest.mark.parametrize("n", [2, 3, 7])
-def test_nth_after_is_the_first_after_the_previous(days: float, n: int) -> None:
+def test_contacts_after_is_the_first_after_the_previous(days: float, n: int) -> None:
     """n-th after = first after the (n-1)-th (binary-exact numbers: no rounding involved)."""
-    prev = nth_after(days, n - 1, 50.0, 100.0, 300.0)
-    assert nth_after(days, n, 50.0, 100.0, 300.0) == nth_after(prev, 1, 50.0, 100.0, 300.0)
+    prev = nth_contact_after(days, n - 1, 50.0, 100.0, 300.0)
+    assert nth_contact_after(days, n, 50.0, 100.0, 300.0) == nth_contact_after(prev, 1, 50.0, 100.0, 300.0)
 
 
-def test_nth_after_at_a_contact_time_is_strictly_after() -> None:
+def test_contacts_after_at_a_contact_time_is_strictly_after() -> None:
     teaching = YEAR - 7 * 4
     gap = teaching / 5
     for year in range(4):
         for k in range(5):
             at = year * YEAR + gap * (k + 1)  # how processes.student_life places exam blocks
-            assert nth_after(at, 1, gap, gap, teaching) > at + 1e-9
+            assert nth_contact_after(at, 1, gap, gap, teaching) > at + 1e-9
 
 
-def test_nth_after_from_a_break_keeps_a_contact_at_the_year_start() -> None:
+def test_contacts_after_from_a_break_keeps_a_contact_at_the_year_start() -> None:
     # Contacts at teaching times 0, 100, 200, 300 (= day 365), 400 (= day 465), ...
-    assert nth_after(320.0, 1, 0.0, 100.0, 300.0) == YEAR
+    assert nth_contact_after(320.0, 1, 0.0, 100.0, 300.0) == YEAR
 
 
 # -- waiting times ---------------------------------------------------------------------------------
@@ -209,7 +207,9 @@ def test_contacts_after_lists_the_nth_contacts_in_order(days: float, phase: floa
                                                          interval: float,
                                                          teaching: float) -> None:
     got = list(islice(contacts_after(days, phase, interval, teaching), 6))
-    assert got == [nth_after(days, n, phase, interval, teaching) for n in range(1, 7)]
+    horizon = days + 2 * YEAR + 7 * interval * YEAR / teaching
+    later = [c for c in contacts(phase, interval, teaching, horizon) if c > days + 1e-9]
+    assert got == pytest.approx(later[:6], abs=1e-6)
     assert all(b > a for a, b in zip(got, got[1:], strict=False))
 
 

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from lcsim.experiment.replications import replication_seed
-from lcsim.model.streams import Streams, purpose_key, replication_seeds
+from lcsim.model.streams import Streams, purpose_key
 
 N = 20_000
 # The purposes the model draws from (src/lcsim/model.py).
@@ -216,7 +216,6 @@ def test_replication_seed_is_spawn_for_any_count(seed: int, rep: int) -> None:
     for n in (rep + 1, 40, 100):
         spawned = np.random.SeedSequence(seed).spawn(n)[rep]
         assert state(mine) == state(spawned)
-        assert state(replication_seeds(seed, n)[rep]) == state(spawned)
 
 
 def test_independent_streams_differ_from_the_crn_stream() -> None:

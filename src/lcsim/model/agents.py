@@ -17,15 +17,41 @@ class Student:
         "strain", "strain_t", "active", "leave_until", "next_personal",
         "n_personal", "n_exams", "n_episodes",
     )
+    id: int
+    cohort: int
+    entry: float
+    end: float  # end of the student's follow-up
+    subgroup: str
+    risk: float
+    belonging_offset: float
+    community: int
+    coach: int  # -1 without coaching
+    connected: bool  # has a faculty connection
+    research: bool  # will take a research year after year 3
+    year: int
+    year_start: float
+    fails: int
+    status: str
+    exit_time: float | None
+    loa_count: int
+    graduated_at: float | None
+    strain: float
+    strain_t: float
+    active: tuple[Episode, ...]
+    leave_until: float | None
+    next_personal: float
+    n_personal: int
+    n_exams: int
+    n_episodes: int
 
     def __init__(self, sid: int, cohort: int, entry: float, end: float) -> None:
         self.id, self.cohort, self.entry, self.end = sid, cohort, entry, end
         self.year, self.year_start, self.fails = 1, entry, 0
         self.status, self.exit_time, self.graduated_at = ENROLLED, None, None
         self.loa_count, self.strain, self.strain_t = 0, 0.0, entry
-        self.active: tuple[Episode, ...] = ()
+        self.active = ()
         self.n_personal = self.n_exams = self.n_episodes = 0
-        self.leave_until: float | None = None  # on leave of absence until this time
+        self.leave_until = None  # on leave of absence until this time
 
 
 class Faculty:
@@ -60,13 +86,26 @@ class Episode:
         "id", "student", "kind", "severity", "onset", "detected_at", "channel", "referred_at",
         "intervention_start", "resolved_at", "ended_at", "outcome", "process",
     )
+    id: int
+    student: Student
+    kind: str
+    severity: int
+    onset: float
+    detected_at: float | None
+    channel: str | None
+    referred_at: float | None
+    intervention_start: float | None
+    resolved_at: float | None
+    ended_at: float | None
+    outcome: str | None
+    process: Any
 
     def __init__(self, eid: int, student: Student, kind: str, severity: int, onset: float) -> None:
         self.id, self.student, self.kind, self.severity, self.onset = (
             eid, student, kind, severity, onset)
         self.detected_at = self.channel = self.referred_at = None
         self.intervention_start = self.resolved_at = self.ended_at = self.outcome = None
-        self.process: Any = None
+        self.process = None
 
     def row(self) -> tuple:
         """The episode as a record row (see `EPISODE_COLUMNS`)."""

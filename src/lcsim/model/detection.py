@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from lcsim.model.schedule import EPS
+from lcsim.model.units import EPS
 
 
 @dataclass(frozen=True, slots=True)

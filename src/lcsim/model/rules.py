@@ -1,10 +1,10 @@
 """The model's rules: student state as functions of time, and how episodes are noticed.
 
-`Rules` is a mixin of `Model`: it holds the formulas that turn a student's situation into
-belonging, ties, identity, skills, the hazard of leaving, the detection channels (one hazard
-clock, `detection.py`) and the referral delay (docs/model.md sections 6.1-6.5), apart from the
-event handling in `model.py`.
-It expects `scenario`, `structure`, `teaching`, `clerkship`, `hazard_growth`, `phases` and `env`.
+`Rules` holds the formulas that turn a student's situation into belonging, ties, identity,
+skills, the hazard of leaving, the detection channels (one hazard clock, `detection.py`) and
+the referral delay (docs/model.md sections 6.1-6.5), apart from the event handling. It reads
+only the `Structure` and each student's schedule phases, so it can be used without a
+simulation clock.
 """
 
 from __future__ import annotations
@@ -18,16 +18,21 @@ import numpy as np
 
 from lcsim.model.agents import Episode, Student
 from lcsim.model.detection import Contacts, Flow, first_detection
-from lcsim.model.processes import SEVERITY_HAZARD
-from lcsim.model.schedule import YEAR, contacts_after, days_after, exam_days, exp_time
+from lcsim.model.parameters import Peers
+from lcsim.model.schedule import contacts_after, days_after, exp_time
 from lcsim.model.structure import (
     ASSUMED_BELONGING_BASE,
     ASSUMED_BELONGING_PER_TIE_FACTOR,
     ASSUMED_TIE_HALF,
+    ASSUMED_TIE_PER_CONTACT,
+    Structure,
 )
-from lcsim.outcomes.tables import ACADEMIC, ISOLATION
+from lcsim.model.units import DAYS_PER_WEEK, DAYS_PER_YEAR
+from lcsim.outcomes.tables import ACADEMIC, ISOLATION, WELLBEING
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
+SEVERITY_RECOVERY = (0.0, 0.7, 1.0, 1.6)
+SEVERITY_HAZARD = (0.0, 0.5, 1.0, 2.0)
 ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
 ASSUMED_CONNECTED_PREVENT = 0.95  # ... and lowers conversion of setbacks into episodes
 ASSUMED_MENTOR_PREVENT = 0.9  # an active near-peer mentor lowers conversion
@@ -35,7 +40,6 @@ ASSUMED_BELONGING_PREVENT = 1.0  # log-odds-like slope of conversion on belongin
 ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
 ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
 ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
-ASSUMED_ADVISOR_MEETING_HOURS = 0.5
 ASSUMED_VISIBILITY_SD = 0.7  # log-scale spread of how visible an episode is to every channel
 _NORMAL = NormalDist()
 
@@ -51,20 +55,51 @@ def visibility(u: float) -> float:
     return math.exp(sd * z - sd * sd / 2)
 
 
+def peer_ties_after(peers: Peers, days: float) -> float:
+    """Peer ties after `days` in school, approaching `ties_max` at a contact-driven rate."""
+    k = peers.rate_pre * ASSUMED_TIE_PER_CONTACT * peers.ties_rate_factor
+    return peers.ties_max - (peers.ties_max - peers.ties_initial) * math.exp(-k * days)
+
+
+def episode_kind(personal: bool, u: float, belonging: float) -> str:
+    """Personal setbacks become wellbeing or, more often with low belonging, isolation episodes."""
+    if not personal:
+        return ACADEMIC
+    p_isolation = min(0.8, max(0.05, 0.25 + (0.5 - belonging)))
+    return ISOLATION if u < p_isolation else WELLBEING
+
+
+def severity(u: float) -> int:
+    """1 mild (50%), 2 moderate (35%), 3 severe (15%): an assumption."""
+    return 1 if u < 0.5 else (2 if u < 0.85 else 3)
+
+
 class Rules:
     """Formulas of the model that depend only on state, not on event handling."""
 
+    __slots__ = ("structure", "phases", "clerkship", "teaching")
+
+    def __init__(self, structure: Structure, phases: np.ndarray) -> None:
+        """`phases`: per student id, the phases of the coach, advisor and session schedules."""
+        self.structure: Structure = structure
+        self.phases: np.ndarray = phases
+        self.clerkship: frozenset[int] = structure.calendar.clerkship_years
+        self.teaching: float = structure.calendar.teaching
+
     def in_clerkship(self, s: Student) -> bool:
+        """Whether the student's current year is a clerkship year."""
         return s.year in self.clerkship
 
     def peer_ties(self, s: Student, t: float) -> float:
-        return self.structure.ties_at(t - s.entry, self.structure.peer_rate_pre)
+        """The student's peer ties at day `t` (section 6.1)."""
+        return peer_ties_after(self.structure.peers, t - s.entry)
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
         """Whether the student has a near-peer mentor in `year` (default: their current year)."""
-        return (s.year if year is None else year) in self.structure.mentee_years
+        return (s.year if year is None else year) in self.structure.cohort.mentee_years
 
     def belonging(self, s: Student, t: float, year: int | None = None) -> float:
+        """Belonging (0-1) at day `t`: ties, subgroup offset, a mentor, a faculty connection."""
         ties = self.peer_ties(s, t)
         b = ASSUMED_BELONGING_BASE + s.belonging_offset
         b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
@@ -72,18 +107,19 @@ class Rules:
         return min(1.0, max(0.0, b))
 
     def identity(self, s: Student, t: float) -> float:
-        target = self.structure.identity_target
+        """Professional identity (0-1) at day `t`: from 0.5 at entry towards the target."""
+        target = self.structure.cohort.identity_target
         return target - (target - 0.5) * math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS)
 
     def clinical_skills(self, s: Student, t: float) -> float:
-        target = self.structure.skills_target
+        """Clinical skills (0-1) at day `t`: from 0 at entry towards the target."""
+        target = self.structure.cohort.skills_target
         return target * (1.0 - math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS))
 
     # -- episodes: hazard of leaving, detection, referral ------------------------------------
     def withdraw_rate(self, s: Student, ep: Episode, t: float) -> float:
         """Daily hazard of leaving at onset; it grows while the episode is unhelped."""
-        e = self.scenario.episodes
-        h = e.withdraw_hazard_per_year / YEAR * SEVERITY_HAZARD[ep.severity] * s.risk
+        h = self.structure.episodes.withdraw_rate * SEVERITY_HAZARD[ep.severity] * s.risk
         h *= math.exp(-ASSUMED_BELONGING_PREVENT * (self.belonging(s, t) - 0.5))
         return h * math.exp(-ASSUMED_IDENTITY_HAZARD * (self.identity(s, t) - 0.6))
 
@@ -94,61 +130,71 @@ class Rules:
         Slot 5 of the episode's uniforms is the clock's Exp(1) threshold, slot 6 picks the
         channel, slot 15 is the episode's visibility. Times after `limit` are not needed.
         """
-        sc, st, t0 = self.scenario, self.structure, ep.onset
-        rel, teach = t0 - s.entry, self.teaching
-        phases = self.phases[s.id].tolist()
-        b = self.belonging(s, t0)
-        sr = sc.self_referral
-        rate = sr.rate_per_year / YEAR * math.exp(sr.belonging_effect * (b - 0.5))
+        threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]))
+        days, channel = first_detection(threshold, self._flows(s, ep), self._contacts(s, ep),
+                                        limit, float(u[6]))
+        return ep.onset + days, channel
+
+    def _flows(self, s: Student, ep: Episode) -> list[Flow]:
+        """Channels that notice at a rate a day: the student, peers, a near-peer mentor."""
+        channels, peers, onset = self.structure.channels, self.structure.peers, ep.onset
+        belonging = self.belonging(s, onset)
+        rate = channels.self_rate * math.exp(channels.self_belonging_effect * (belonging - 0.5))
         flows = [Flow("self", rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))]
-        clerk = self.in_clerkship(s)
-        ties = self.peer_ties(s, t0)
-        peer = (st.peer_rate_clerk if clerk else st.peer_rate_pre) * st.peer_detect
+        ties = self.peer_ties(s, onset)
+        peer = (peers.rate_clerk if self.in_clerkship(s) else peers.rate_pre) * peers.detect
         peer *= ties / (ties + ASSUMED_TIE_HALF) * (0.5 if ep.kind == ISOLATION else 1.0)
         flows.append(Flow("peer", peer))
         if self.mentored(s):  # until the end of the current academic year
-            flows.append(Flow("mentor", st.mentor_rate * st.mentor_detect,
-                              s.year_start + YEAR - t0))
+            flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,
+                              s.year_start + DAYS_PER_YEAR - onset))
+        return flows
+
+    def _contacts(self, s: Student, ep: Episode) -> list[Contacts]:
+        """Scheduled contacts, in days after onset: coach, facilitator, advisor, grades."""
+        channels, onset, teaching = self.structure.channels, ep.onset, self.teaching
+        since_entry = onset - s.entry
+        phases = self.phases[s.id].tolist()
 
         def after(phase: float, gap: float, until: float = math.inf) -> Iterator[float]:
-            times = (x - rel for x in contacts_after(rel, phase, gap, teach))
+            times = (x - since_entry for x in contacts_after(since_entry, phase, gap, teaching))
             return takewhile(lambda t: t < until, times)
 
         contacts = []
-        if st.coach_meetings > 0:
-            contacts.append(Contacts("coach", st.coach_detect,
-                                     after(phases[0], teach / st.coach_meetings)))
-        sessions_now = st.sessions_in_clerkships or not clerk
-        if st.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
+        if channels.coach_meetings > 0:
+            contacts.append(Contacts("coach", channels.coach_detect,
+                                     after(phases[0], channels.coach_interval)))
+        in_clerkships = channels.sessions_in_clerkships
+        sessions_now = in_clerkships or not self.in_clerkship(s)
+        if channels.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
             until = math.inf
-            if not st.sessions_in_clerkships:  # sessions stop at the next clerkship year
+            if not in_clerkships:  # sessions stop at the next clerkship year
                 later = [y for y in self.clerkship if y > s.year]
                 if later:
-                    until = s.year_start + (min(later) - s.year) * YEAR - t0
-            contacts.append(Contacts("facilitator", st.session_detect,
-                                     after(phases[2], st.session_interval, until)))
-        if st.advisor_meetings > 0:
-            contacts.append(Contacts("advisor", st.advisor_detect,
-                                     after(phases[1], teach / st.advisor_meetings)))
+                    until = s.year_start + (min(later) - s.year) * DAYS_PER_YEAR - onset
+            contacts.append(Contacts("facilitator", channels.session_detect,
+                                     after(phases[2], channels.session_interval, until)))
+        if channels.advisor_meetings > 0:
+            contacts.append(Contacts("advisor", channels.advisor_detect,
+                                     after(phases[1], channels.advisor_interval)))
         if ep.kind == ACADEMIC:  # grades are seen some days after each later exam block
-            inst = sc.institution
-            release = inst.grade_release_days
-            blocks = exam_days(teach, sc.calendar.exam_blocks_per_year)
-            contacts.append(Contacts("institution", inst.grades_detect_prob,
-                                     (t - rel + release for t in days_after(rel, blocks))))
-        threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]))
-        t, channel = first_detection(threshold, flows, contacts, limit, float(u[6]))
-        return t0 + t, channel
+            release = channels.grades_release_days
+            blocks = self.structure.calendar.exam_days
+            contacts.append(Contacts("institution", channels.grades_detect,
+                                     (t - since_entry + release
+                                      for t in days_after(since_entry, blocks))))
+        return contacts
 
-    def referral_delay(self, channel: str, u: float) -> float:
-        """Self-referral is immediate; others wait to be passed on, or for the leadership group."""
+    def referral_delay(self, channel: str | None, u: float, now: float) -> float:
+        """Self-referral is immediate; others wait to be passed on, or for the leadership group
+        (which meets every few weeks from day 0); `now` is the day of detection."""
         if channel == "self":
             return 0.0
-        days = self.scenario.support.referral_delay_days
-        delay = exp_time(u, 1.0 / days) if days > 0 else 0.0
-        weeks = self.structure.leadership_weeks
+        casework = self.structure.casework
+        rate = casework.referral_rate
+        delay = exp_time(u, rate) if rate > 0 else 0.0
+        weeks = casework.leadership_weeks
         if weeks:
-            gap = 7.0 * weeks
-            now = self.env.now
+            gap = DAYS_PER_WEEK * weeks
             delay = min(delay, math.ceil(now / gap) * gap - now)
         return delay

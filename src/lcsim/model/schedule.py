@@ -8,33 +8,21 @@ find "the n-th meeting after onset" in closed form instead of simulating every m
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-YEAR = 365.0
-EPS = 1e-9  # days: times closer than this count as the same instant
+from lcsim.model.units import DAYS_PER_YEAR, EPS
 
 
 def to_teaching(days: float, teaching: float) -> float:
     """Teaching days elapsed after `days` since entry (break days do not count)."""
-    years = math.floor(days / YEAR)
-    return years * teaching + min(days - years * YEAR, teaching)
+    years = math.floor(days / DAYS_PER_YEAR)
+    return years * teaching + min(days - years * DAYS_PER_YEAR, teaching)
 
 
 def from_teaching(tau: float, teaching: float) -> float:
     """Days since entry at which `tau` teaching days have elapsed."""
     years = math.floor(tau / teaching)
-    return years * YEAR + (tau - years * teaching)
-
-
-def nth_after(days: float, n: int, phase: float, interval: float, teaching: float) -> float:
-    """Days since entry of the n-th (1-based) scheduled contact strictly after `days`.
-
-    Contacts occur at teaching times phase + k*interval, k = 0, 1, ...
-    """
-    if n <= 0 or not math.isfinite(interval) or not math.isfinite(n):
-        return math.inf
-    k = _first_after(days, phase, interval, teaching)
-    return from_teaching(phase + (k + n - 1) * interval, teaching)
+    return years * DAYS_PER_YEAR + (tau - years * teaching)
 
 
 def contacts_after(days: float, phase: float, interval: float,
@@ -80,16 +68,16 @@ def exam_days(teaching: float, blocks: int) -> list[float]:
     """Days of a year (from its start) of its exam blocks: evenly spread over the teaching time,
     the last at its end, and strictly before the year end even with no break."""
     gap = teaching / blocks
-    return [min(gap * (j + 1), YEAR - 2.0) for j in range(blocks)]
+    return [min(gap * (j + 1), DAYS_PER_YEAR - 2.0) for j in range(blocks)]
 
 
-def days_after(days: float, in_year: list[float]) -> Iterator[float]:
+def days_after(days: float, in_year: Sequence[float]) -> Iterator[float]:
     """Days since entry of every yearly event at `in_year` days of each year, strictly after
     `days`, in order (endless)."""
-    year = math.floor(days / YEAR)
+    year = math.floor(days / DAYS_PER_YEAR)
     while True:
         for d in in_year:
-            t = year * YEAR + d
+            t = year * DAYS_PER_YEAR + d
             if t > days + EPS:
                 yield t
         year += 1

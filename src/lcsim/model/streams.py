@@ -58,7 +58,3 @@ class Streams:
         bit.state = state
         return gen.random(n)
 
-
-def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
-    """Seeds for replications 0..n-1: `SeedSequence(seed).spawn`, stable for any n."""
-    return np.random.SeedSequence(seed).spawn(replications)

@@ -1,0 +1,154 @@
+"""The numbers the model runs on, grouped by what they describe; `Structure` holds them.
+
+These are plain values (rates per day, probabilities, capacities, days); `structure.py` sets
+them from a scenario, in one place, and the rest of the model reads only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The school's size and calendar: days of each year, from its start."""
+
+    teaching: float  # teaching days a year: the year less its break
+    clerkship_years: frozenset[int]
+    exam_days: tuple[float, ...]  # exam blocks, strictly before the year end
+    licensing_day: float  # the licensing exam, after the last block
+    licensing_year: int
+    research_prob: float  # chance a student takes a research year after year 3
+    class_size: int
+    cohorts: int
+    follow_up_years: int
+    horizon: float  # end of the last cohort's follow-up
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A subgroup of students: its label, risk multiplier and belonging offset."""
+
+    name: str
+    risk: float
+    belonging_offset: float  # the subgroup's offset plus the inclusion boost
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """How each class is composed and grouped, and where students' development heads."""
+
+    groups: tuple[Group, ...]
+    group_bounds: tuple[float, ...]  # cumulative shares: a uniform below bound g is group g
+    community_count: int
+    students_per_coach: int  # 0 without coaching
+    mentee_years: tuple[int, ...]
+    mentees_per_mentor: int  # 0 without peer mentoring
+    mentors_per_year: int
+    connected_meetings: float  # one-to-one meetings a year that can make a faculty connection
+    identity_target: float
+    skills_target: float
+
+
+@dataclass(frozen=True, slots=True)
+class Peers:
+    """Informal peer contact: its daily rate, what it notices, and the ties it builds."""
+
+    rate_pre: float
+    rate_clerk: float
+    detect: float  # chance a contact leads to help
+    ties_initial: float
+    ties_max: float
+    ties_rate_factor: float
+
+
+
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """Detection channels: flows (rate per day) and scheduled contacts (interval, chance)."""
+
+    self_rate: float
+    self_belonging_effect: float
+    mentor_rate: float
+    mentor_detect: float
+    coach_meetings: float  # a year
+    coach_interval: float  # teaching days between meetings (inf: none)
+    coach_detect: float
+    advisor_meetings: float
+    advisor_interval: float
+    advisor_detect: float
+    session_interval: float
+    session_detect: float
+    sessions_in_clerkships: bool
+    grades_detect: float
+    grades_release_days: float
+
+
+@dataclass(frozen=True, slots=True)
+class FacultyGroup:
+    """`count` faculty agents of one role, each with `slots` concurrent case slots."""
+
+    role: str
+    count: int
+    slots: int
+    protected_hours: float
+    students: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Casework:
+    """Referral and help: who works the cases, how long they take and how they end."""
+
+    capacity: int
+    faculty: tuple[FacultyGroup, ...]
+    referral_rate: float  # of passing a detected episode on (0: at once)
+    leadership_weeks: int | None
+    intervention_days: float
+    case_hours: float  # faculty hours one case takes
+    resolve_prob: float
+    loa_by_severity: tuple[float, ...]  # chance that help ends in a leave, by severity
+
+
+@dataclass(frozen=True, slots=True)
+class SetbackRates:
+    """Setbacks and the chance that one becomes a difficulty episode."""
+
+    personal_rate: float
+    academic_prob: float  # per exam block
+    licensing_prob: float
+    probation_multiplier: float
+    personal_to_episode: float
+    academic_to_episode: float
+    strain_days: float
+    strain_effect: float
+    activities_before_exams: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRates:
+    """An episode's course: recovery, the rising risk of leaving, and its academic cost."""
+
+    recovery_days: float
+    withdraw_rate: float
+    hazard_growth: float  # relative growth a day of the risk of leaving
+    leave_instead_prob: float
+    background_withdraw: float  # chance a year
+    fail_if_unresolved: float
+    fail_if_in_intervention: float
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """Faculty hours: scheduled meetings and facilitation, and protected time."""
+
+    advisor_meetings: float
+    advisor_meeting_hours: float
+    coach_meetings: float | None  # None without coaching
+    coach_meeting_hours: float
+    protected_per_week: float
+    steady_students: int  # students enrolled at once (four classes)
+    session_share: float | None  # share of student time with sessions; None without groups
+    group_size: int
+    sessions_per_month: float
+    session_hours: float
+

@@ -1,0 +1,111 @@
+"""What one replication produced, as tidy tables: students, episodes, setbacks and faculty.
+
+The students' table also gives each student's state two years after entry (belonging, ties,
+identity, skills); the totals give the faculty hours demanded and protected over the students'
+enrolled time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lcsim.model.agents import EPISODE_COLUMNS, FACULTY_COLUMNS, Episode, Faculty, Student
+from lcsim.model.parameters import Workload
+from lcsim.model.rules import Rules
+from lcsim.model.units import DAYS_PER_YEAR, MONTHS_PER_YEAR, WEEKS_PER_YEAR
+
+STUDENT_COLUMNS = (
+    "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
+    "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
+    "peer_ties", "identity", "clinical_skills", "faculty_connected",
+)
+TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
+
+
+@dataclass
+class RunResult:
+    """What one replication produced: tables, plus scalar totals for metrics."""
+
+    students: pd.DataFrame
+    episodes: pd.DataFrame
+    setbacks: pd.DataFrame
+    totals: dict[str, float]
+    faculty: pd.DataFrame
+
+
+def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
+    """One row per student: who they are, how they left, and their state two years in."""
+    count = len(studs)
+    later = 2 * DAYS_PER_YEAR
+
+    def column(get: Callable[[Student], object], dtype: type) -> np.ndarray:
+        return np.fromiter((get(s) for s in studs), dtype=dtype, count=count)  # keeps peak low
+
+    def when(x: float | None) -> float:
+        return math.nan if x is None else x
+
+    entry = column(lambda s: s.entry, float)
+    graduated = column(lambda s: when(s.graduated_at), float)
+    return pd.DataFrame({
+        "student": column(lambda s: s.id, np.int64),
+        "cohort": column(lambda s: s.cohort, np.int64),
+        "subgroup": [s.subgroup for s in studs],
+        "community": column(lambda s: s.community, np.int64),
+        "coach": column(lambda s: s.coach, np.int64),
+        "entry": entry,
+        "status": [s.status for s in studs],
+        "exit_time": column(lambda s: when(s.exit_time), float),
+        "graduated_at": graduated,
+        "years_to_graduate": (graduated - entry) / DAYS_PER_YEAR,
+        "loa_count": column(lambda s: s.loa_count, np.int64),
+        "fails": column(lambda s: s.fails, np.int64),
+        "episodes": column(lambda s: s.n_episodes, np.int64),
+        "belonging": column(lambda s: rules.belonging(s, s.entry + later, year=2), float),
+        "peer_ties": column(lambda s: rules.peer_ties(s, s.entry + later), float),
+        "identity": column(lambda s: rules.identity(s, s.entry + later), float),
+        "clinical_skills": column(lambda s: rules.clinical_skills(s, s.entry + later), float),
+        "faculty_connected": column(lambda s: bool(s.connected), bool),
+    }, columns=list(STUDENT_COLUMNS))
+
+
+def episode_table(episodes: list[Episode]) -> pd.DataFrame:
+    """One row per difficulty episode (see `agents.EPISODE_COLUMNS`)."""
+    table = pd.DataFrame.from_records([ep.row() for ep in episodes], columns=list(EPISODE_COLUMNS))
+    for col in TIMES:
+        table[col] = table[col].astype(float)
+    return table
+
+
+def setback_table(record: list[tuple[int, float, str]] | None) -> pd.DataFrame:
+    """One row per setback, if they were recorded (else empty)."""
+    return pd.DataFrame.from_records(record or [], columns=["student", "time", "kind"])
+
+
+def faculty_table(faculty: list[Faculty]) -> pd.DataFrame:
+    """One row per faculty or mentor agent (see `agents.FACULTY_COLUMNS`)."""
+    return pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+
+
+def faculty_hours(workload: Workload, years: float, case_hours: float) -> tuple[float, float]:
+    """Faculty hours demanded and protected over `years` student-years of enrolment."""
+    demanded = case_hours + years * workload.advisor_meetings * workload.advisor_meeting_hours
+    if workload.coach_meetings is not None:
+        demanded += years * workload.coach_meetings * workload.coach_meeting_hours
+    protected = workload.protected_per_week * WEEKS_PER_YEAR * years / workload.steady_students
+    if workload.session_share is not None:  # facilitation is taught in protected teaching time
+        facilitation = (years * workload.session_share / workload.group_size
+                        * workload.sessions_per_month * MONTHS_PER_YEAR * workload.session_hours)
+        demanded += facilitation
+        protected += facilitation
+    return demanded, protected
+
+
+def student_years(students: pd.DataFrame, follow_up_years: int) -> float:
+    """Years in school of every student, until exit or the end of their follow-up."""
+    end = students["exit_time"].fillna(students["entry"] + follow_up_years * DAYS_PER_YEAR)
+    return float(((end - students["entry"]) / DAYS_PER_YEAR).sum())

@@ -1,0 +1,117 @@
+"""Setbacks, and the chance that one becomes a difficulty episode.
+
+Personal setbacks come at each student's pre-drawn Poisson times; academic ones may come at
+each exam block. Support lowers the chance that a setback becomes an episode (belonging, a
+mentor, a faculty connection, clinical skills, LC activities before exams; docs/model.md 6.2),
+strain from recent setbacks raises it. An episode then runs its course (`episodes.py`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from lcsim.model.agents import Episode, Student
+from lcsim.model.bucket_queue import BucketQueue
+from lcsim.model.episodes import EpisodeCourse
+from lcsim.model.population import PERSONAL_DRAWS, Draws, personal_times
+from lcsim.model.rules import (
+    ASSUMED_BELONGING_PREVENT,
+    ASSUMED_CONNECTED_PREVENT,
+    ASSUMED_MENTOR_PREVENT,
+    ASSUMED_SKILLS_PREVENT,
+    Rules,
+    episode_kind,
+    severity,
+)
+from lcsim.model.streams import Streams
+from lcsim.model.structure import ASSUMED_ACTIVITIES_PROTECTION, Structure
+
+DRAWS_PER_SETBACK = 16  # fixed consumption per setback keeps random numbers aligned (CRN)
+
+
+class Setbacks:
+    """Each student's setbacks; those that become episodes are started on their course."""
+
+    __slots__ = ("env", "rules", "streams", "course", "rates", "exam_u", "personal_t",
+                 "exam_draws", "episodes", "record", "personal_due")
+
+    def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
+                 streams: Streams, course: EpisodeCourse, students: list[Student], draws: Draws,
+                 record: bool = False) -> None:
+        """`record`: keep every setback (student, day, kind) for the setbacks table."""
+        self.env: simpy.Environment = env
+        self.rules: Rules = rules
+        self.streams: Streams = streams
+        self.course: EpisodeCourse = course
+        self.rates = structure.setbacks
+        self.exam_u: np.ndarray = draws.exam_u
+        self.personal_t: np.ndarray = draws.personal_t
+        self.exam_draws: int = draws.exam_u.shape[1]
+        self.episodes: list[Episode] = []
+        self.record: list[tuple[int, float, str]] | None = [] if record else None
+        # Each student's next personal setback, for the one process that brings them all.
+        self.personal_due = BucketQueue(((s.next_personal, s.id) for s in students
+                                         if s.next_personal < s.end),
+                                        structure.calendar.horizon)
+
+    def personal(self, s: Student) -> None:
+        """The student's next personal setback comes now."""
+        self._setback(s, True, self._uniforms("personal-setback", s, s.n_personal))
+        self._next_personal(s)
+
+    def skip_personal(self, s: Student) -> None:
+        """The student's next personal setback falls in a leave: it does not happen."""
+        self._next_personal(s)
+
+    def exam(self, s: Student, licensing: bool) -> None:
+        """The student sits an exam block (or the licensing exam): a setback or not."""
+        rates, k = self.rates, s.n_exams
+        s.n_exams += 1
+        u = float(self.exam_u[s.id, k]) if k < self.exam_draws else 1.0  # (never in follow-up)
+        p = rates.licensing_prob if licensing else rates.academic_prob
+        if s.fails:
+            p = min(1.0, p * rates.probation_multiplier)
+        if u < p:
+            self._setback(s, False, self._uniforms("academic-setback", s, k))
+
+    def _setback(self, s: Student, personal: bool, u: np.ndarray) -> None:
+        rates, rules, now = self.rates, self.rules, self.env.now
+        if self.record is not None:
+            self.record.append((s.id, now, "personal" if personal else "academic"))
+        s.strain = s.strain * math.exp(-(now - s.strain_t) / rates.strain_days)
+        s.strain_t = now
+        belonging = rules.belonging(s, now)
+        p = (rates.personal_to_episode if personal else rates.academic_to_episode) * s.risk
+        p *= (1 + rates.strain_effect * s.strain)
+        p *= math.exp(-ASSUMED_BELONGING_PREVENT * (belonging - 0.5))
+        p *= ASSUMED_MENTOR_PREVENT if rules.mentored(s) else 1.0
+        p *= ASSUMED_CONNECTED_PREVENT if s.connected else 1.0
+        if not personal:
+            if rates.activities_before_exams:
+                p *= 1 - ASSUMED_ACTIVITIES_PROTECTION
+            if rules.in_clerkship(s):
+                skills = rules.clinical_skills(s, now)
+                p *= math.exp(-ASSUMED_SKILLS_PREVENT * (skills - 0.5))
+        s.strain += 1.0
+        if u[0] >= min(0.95, p):
+            return
+        ep = Episode(len(self.episodes), s, episode_kind(personal, u[1], belonging), severity(u[2]),
+                     now)
+        self.episodes.append(ep)
+        s.active = (*s.active, ep)
+        s.n_episodes += 1
+        self.course.start(ep, u)
+
+    def _next_personal(self, s: Student) -> None:
+        s.n_personal += 1
+        k = s.n_personal
+        t = (self.personal_t[s.id, k] if k < PERSONAL_DRAWS  # rare overflow: redraw the stream
+             else personal_times(self.streams, s.id, 4 * k, self.rates.personal_rate)[k])
+        s.next_personal = s.entry + float(t)
+
+    def _uniforms(self, purpose: str, s: Student, index: int) -> np.ndarray:
+        """The fixed block of uniforms for one setback of one student."""
+        return self.streams.event_uniforms(purpose, s.id, index, DRAWS_PER_SETBACK)

@@ -1,0 +1,117 @@
+"""One translation point per knob: only `model/structure.py` reads a scenario.
+
+`Structure.from_scenario` turns every scenario field into the numbers the model runs on; the
+rest of the model reads only those (docs/model.md). Checked twice: statically (no other model
+module touches a scenario's attributes or imports the config layer, bar the Model's annotation)
+and dynamically (a run through a scenario that records who reads it). Also: the model's own
+modules import one another without a circle, even for typing.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from conftest import FULL_LC, build_scenario
+from lcsim.model.simulation import Model
+
+MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "lcsim" / "model"
+TRANSLATION = "structure.py"
+SCENARIO_NAMES = {"scenario", "sc"}
+
+
+def scenario_reads(path: Path) -> list[str]:
+    """`scenario.x`, `sc.x` and `....scenario` attribute uses in a module, as source lines."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        on_name = isinstance(node.value, ast.Name) and node.value.id in SCENARIO_NAMES
+        if on_name or node.attr == "scenario":
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def config_imports(path: Path) -> set[str]:
+    """Names a module imports from the config layer."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lcsim.config"):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("lcsim.config")}
+    return names
+
+
+def test_only_structure_reads_scenario_fields() -> None:
+    modules = sorted(MODEL_DIR.glob("*.py"))
+    assert scenario_reads(MODEL_DIR / TRANSLATION)  # the check does see reads where they are
+    reads = [hit for path in modules if path.name != TRANSLATION for hit in scenario_reads(path)]
+    assert reads == []
+    importers = {path.name: config_imports(path) for path in modules}
+    importers = {name: got for name, got in importers.items() if got and name != TRANSLATION}
+    assert importers == {"simulation.py": {"Scenario"}}  # the Model's annotation only
+
+
+class Recorder:
+    """A scenario (or section) that records the module of every attribute read."""
+
+    def __init__(self, target: Any, readers: set[str]) -> None:
+        self._target, self._readers = target, readers
+
+    def __getattr__(self, name: str) -> Any:
+        self._readers.add(sys._getframe(1).f_globals["__name__"])
+        return wrap(getattr(self._target, name), self._readers)
+
+
+def wrap(value: Any, readers: set[str]) -> Any:
+    if isinstance(value, BaseModel):
+        return Recorder(value, readers)
+    if isinstance(value, tuple):
+        return tuple(wrap(item, readers) for item in value)
+    return value
+
+
+def test_a_run_reads_the_scenario_only_in_structure() -> None:
+    sc = build_scenario({"leadership.training": True, "leadership.meeting_every_weeks": 2},
+                        base=FULL_LC, class_size=30)
+    readers: set[str] = set()
+    plain = Model(sc, 4).run()
+    recorded = Model(Recorder(sc, readers), 4).run()  # type: ignore[arg-type]
+    assert readers == {"lcsim.model.structure"}
+    assert len(recorded.episodes) > 0
+    assert recorded.episodes.equals(plain.episodes)  # the recorder changed nothing
+
+
+def model_imports(path: Path) -> set[str]:
+    """The model modules a module imports, at any level (including under TYPE_CHECKING)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("lcsim.model."):
+                names.add(node.module.rsplit(".", 1)[1])
+            elif node.module == "lcsim.model":
+                names |= {alias.name for alias in node.names}
+    return names
+
+
+def test_model_modules_import_without_a_circle() -> None:
+    graph = {path.stem: model_imports(path) for path in MODEL_DIR.glob("*.py")}
+    assert {"structure", "processes"} <= graph["simulation"]  # the graph was read
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for imported in graph.get(module, ()):
+            visit(imported, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())
+    assert "simulation" not in set().union(*(graph[m] for m in graph if m != "simulation"))
