@@ -20,15 +20,10 @@ import pandas as pd
 import pytest
 
 from lcsim.config.scenario import Scenario
-<<<<<<< HEAD
 from lcsim.experiment.provenance import scenario_hash
 from lcsim.experiment.replications import replication_seed
-from lcsim.model.simulation import Model, RunResult
-=======
-from lcsim.experiment.replications import replication_seed, scenario_hash
 from lcsim.model.results import RunResult
 from lcsim.model.simulation import Model
->>>>>>> h-model
 from lcsim.outcomes.compute import compute
 from lcsim.stats.analysis import paired_difference
 
