@@ -22,7 +22,12 @@ def to_teaching(days: float, teaching: float) -> float:
 def from_teaching(tau: float, teaching: float) -> float:
     """Days since entry at which `tau` teaching days have elapsed."""
     years = math.floor(tau / teaching)
-    return years * DAYS_PER_YEAR + (tau - years * teaching)
+    rest = tau - years * teaching
+    if rest >= teaching:  # tau / teaching rounded down past a whole year
+        years, rest = years + 1, rest - teaching
+    elif rest < 0.0:  # ... or up past one
+        years, rest = years - 1, rest + teaching
+    return years * DAYS_PER_YEAR + rest
 
 
 def contacts_after(days: float, phase: float, interval: float,
