@@ -1,4 +1,4 @@
-"""`python -m lcsim.cli.main`."""
+"""`python -m lcsim.cli`."""
 
 import sys
 

@@ -1,14 +1,17 @@
-"""Argument helpers shared by subcommands."""
+"""Argument helpers and printing shared by subcommands (light: no layer below the API)."""
 
 from __future__ import annotations
 
 import argparse
 import math
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _whole_number(text: str, minimum: int, what: str) -> int:
@@ -64,3 +67,9 @@ def print_summary(summary: pd.DataFrame, title: str) -> None:
         if math.isnan(row.mean) and 0 < row.n < total:  # a quantile beyond follow-up somewhere
             ci = f"reached in {row.n} of {total} replications"
         print(f"{row.metric:<{width}}  {fmt(row.mean):>10}  {ci:>23}")
+
+
+def refuse(message: str) -> int:
+    """Report unusable input in one line on stderr; the exit code for it (2)."""
+    print(f"lcsim: error: {message}", file=sys.stderr)
+    return 2

@@ -7,19 +7,19 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lcsim.api import compare
-from lcsim.cli.common import add_execution, default_out, fmt, positive_int, seed_int
-from lcsim.comparison.checks import (
-    DEFAULT_FIRST_ROUND,
-    DEFAULT_MAX_REPLICATIONS,
-    DEFAULT_REPLICATIONS,
-    CompareError,
-)
-from lcsim.comparison.result import Comparison
-from lcsim.comparison.runner import ROUND
-from lcsim.config.loader import load_model
-from lcsim.config.scenario import Scenario
+from lcsim import api
+from lcsim.cli.common import add_execution, default_out, fmt, positive_int, refuse, seed_int
+
+if TYPE_CHECKING:
+    from lcsim.comparison.result import Comparison
+
+HELP = "compare proposals with a reference scenario"
+DESCRIPTION = ("Run a reference scenario and one or more proposals on the same replication "
+               "seeds (common random numbers) and compare them replication by replication. "
+               "Writes DIR/<scenario>/ (as lcsim run does), comparison.csv, comparison.json, "
+               "compare.json and report.html.")
 
 SUMMARY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition",
                    "time_to_intervention_median_days", "faculty_load_ratio")
@@ -40,13 +40,16 @@ def target(text: str) -> tuple[str, float]:
     return metric.strip(), width
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "compare", help="compare proposals with a reference scenario",
-        description="Run a reference scenario and one or more proposals on the same "
-        "replication seeds (common random numbers) and compare them replication by "
-        "replication. Writes DIR/<scenario>/ (as lcsim run does), comparison.csv, "
-        "comparison.json, compare.json and report.html.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    # The help quotes the comparison's defaults; importing them loads the comparison layer,
+    # which is why only the command being run gets its arguments (see lcsim.cli.main).
+    from lcsim.comparison.checks import (
+        DEFAULT_FIRST_ROUND,
+        DEFAULT_MAX_REPLICATIONS,
+        DEFAULT_REPLICATIONS,
+    )
+    from lcsim.comparison.runner import ROUND
+
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml",
                    help="the reference first, then the proposals")
     p.add_argument("--replications", "-n", type=positive_int, default=None,
@@ -70,21 +73,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="run each scenario on its own random streams (shows what pairing buys)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (the content of comparison.json) and nothing else")
-    p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    scenarios = [load_model(path, Scenario) for path in args.scenarios]
+    scenarios = [api.load(path) for path in args.scenarios]
     targets: dict[str, float] = {}
     for metric, width in args.target_ci:
         if metric in targets and targets[metric] != width:
-            raise CompareError(f"--target-ci {metric} given twice with different half-widths")
+            return refuse(f"--target-ci {metric} given twice with different half-widths")
         targets[metric] = width
     if args.resume and args.out is None:
-        raise CompareError("--resume needs --out DIR: the directory of the comparison to finish")
+        return refuse("--resume needs --out DIR: the directory of the comparison to finish")
     out = args.out or default_out("compare")
     args.out = out  # for the interrupt message of lcsim.cli.main
-    result = compare(
+    result = api.compare(
         scenarios, out=out, replications=args.replications, seed=args.seed,
         workers=args.workers, scheduler=args.scheduler, target_ci=targets or None,
         max_replications=args.max_replications, crn=args.crn, resume=args.resume,

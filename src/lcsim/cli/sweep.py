@@ -6,22 +6,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lcsim.cli.common import add_execution, default_out, fmt
-from lcsim.experiment.engine import make_executor
-from lcsim.experiment.errors import RunError
-from lcsim.reports.sweep import HEADLINE, write_report
-from lcsim.sweeps.runner import plan_sweep, run_sweep
-from lcsim.sweeps.sensitivity import top_indices
+from lcsim import api
+from lcsim.cli.common import add_execution, default_out, fmt, refuse
+
+if TYPE_CHECKING:
+    from lcsim.results import SweepResults
+
+HELP = "run a parameter sweep and sensitivity analysis"
+DESCRIPTION = ("Run every design point of a sweep file (grid, random, lhs, sobol or morris) "
+               "with the same replication seeds, and write points.parquet, runs.parquet, "
+               "point_summary.csv, sensitivity.csv, report.html and sweep.json. The sweep file "
+               "is checked completely before anything runs.")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "sweep", help="run a parameter sweep and sensitivity analysis",
-        description="Run every design point of a sweep file (grid, random, lhs, sobol or "
-        "morris) with the same replication seeds, and write points.parquet, runs.parquet, "
-        "point_summary.csv, sensitivity.csv, report.html and sweep.json. The sweep file is "
-        "checked completely before anything runs.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sweep", type=Path, metavar="SWEEP.yaml")
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default results/<sweep>-<timestamp>/)")
@@ -30,45 +30,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_execution(p)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (counts, output and top sensitivity indices)")
-    p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    plan = plan_sweep(args.sweep)  # every problem is reported here, before anything runs
+    plan = api.load_sweep(args.sweep)  # every problem is reported here, before anything runs
     if args.resume and args.out is None:
-        raise RunError("--resume needs --out DIR (the sweep directory to finish)")
+        return refuse("--resume needs --out DIR (the sweep directory to finish)")
     out = args.out or default_out(plan.name)
-    args.out = out
-    with make_executor(args.workers, args.scheduler) as ex:
-        result = run_sweep(plan, out, executor=ex, resume=args.resume,
-                           progress=False if args.json else None, workers=args.workers)
-    report = write_report(out)
-    assert result.sensitivity is not None
-    top = top_indices(result.sensitivity, plan.spec.design)
-    failed_runs = sum(_reps(key) for key in result.failures)
+    args.out = out  # for the interrupt message of lcsim.cli.main
+    result = api.sweep(plan, out=out, workers=args.workers, scheduler=args.scheduler,
+                       resume=args.resume, progress=False if args.json else None)
     if args.json:
-        print(json.dumps({
-            "sweep": plan.name, "file": plan.display, "design": plan.spec.design,
-            "points": plan.n_points, "replications": plan.spec.replications,
-            "runs": result.runs, "seed": plan.spec.seed, "out": str(out),
-            "failures": len(result.failures), "failed_runs": failed_runs,
-            "report": str(report), "sensitivity": top,
-        }))
+        print(json.dumps(result.to_json()))
     else:
-        print(f"{plan.name}: design {plan.spec.design}, {plan.n_points} points x "
-              f"{plan.spec.replications} replications = {result.runs} runs, seed "
-              f"{plan.spec.seed} -> {out}")
-        shown = [m for m in HEADLINE if m in top] or list(top)[:6]
-        if shown:
-            print("most influential factors:")
-        for metric in shown:
-            text = ", ".join(f"{t['factor']} ({t['index']} {fmt(t['value'])})"
-                             for t in top[metric])
-            print(f"  {metric}: {text}")
-        print(f"report: {report}")
+        print_sweep(result)
     if result.failures:
-        print(f"lcsim: {len(result.failures)} task(s) failed ({failed_runs} runs); tracebacks "
-              f"in {out}/failures/ (rerun with --resume --out {out} to retry them):",
+        print(f"lcsim: {len(result.failures)} task(s) failed ({result.failed_runs} runs); "
+              f"tracebacks in {out}/failures/ (rerun with --resume --out {out} to retry them):",
               file=sys.stderr)
         for key in result.failures:
             print(f"  {key}", file=sys.stderr)
@@ -76,7 +54,16 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reps(key: str) -> int:
-    """Replications in a task key ``p<point>-r<first>-<last>``."""
-    first, last = key.split("-r", 1)[1].split("-")
-    return int(last) - int(first) + 1
+def print_sweep(result: SweepResults) -> None:
+    """The design and run counts, then the most influential factors of the headline metrics."""
+    plan = result.plan
+    print(f"{plan.name}: design {plan.spec.design}, {plan.n_points} points x "
+          f"{plan.spec.replications} replications = {result.n_runs} runs, seed "
+          f"{plan.spec.seed} -> {result.directory}")
+    headline = result.headline_factors()
+    if headline:
+        print("most influential factors:")
+    for metric, top in headline.items():
+        text = ", ".join(f"{t['factor']} ({t['index']} {fmt(t['value'])})" for t in top)
+        print(f"  {metric}: {text}")
+    print(f"report: {result.report}")

@@ -6,22 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from lcsim.config.loader import ConfigError, load_model
-from lcsim.config.scenario import Scenario
+from lcsim import api
+
+HELP = "check scenario files"
+DESCRIPTION = "Check scenario files; print one line per file."
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check scenario files",
-                       description="Check scenario files; print one line per file.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    from lcsim.config.loader import ConfigError
+
     bad = 0
     for path in args.files:
         try:
-            scenario = load_model(path, Scenario)
+            scenario = api.load(path)
         except ConfigError as err:
             bad += 1
             print(f"FAIL {err}", file=sys.stderr)

@@ -42,9 +42,8 @@ directories follow the resume protocol of `lcsim.experiment.resume`. The report 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -66,21 +65,11 @@ from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment import replications as experiment
 from lcsim.experiment.atomic import atomic_write_csv, atomic_write_text
-from lcsim.experiment.engine import Failure, Task, execute, executor_workers, make_executor
+from lcsim.experiment.engine import Failure, Task, execute, executor_for, executor_workers
 from lcsim.experiment.resume import finish_directory, start_directory
 from lcsim.experiment.store import ResultStore
 
 ROUND = 20  # replications added per round of --target-ci (a multiple of BATCH keeps keys aligned)
-
-
-@contextmanager
-def _executor(executor: Executor | None, workers: int | None,
-              scheduler: str | None) -> Iterator[Executor]:
-    if executor is not None:
-        yield executor
-    else:
-        with make_executor(workers, scheduler) as ex:
-            yield ex
 
 
 @dataclass
@@ -186,7 +175,7 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
         "max_replications": max_n, "round": ROUND if targets else None})
     rounds = Rounds(out, loaded, seed, crn, progress)
     rounds.prepare(resume)
-    with _executor(executor, workers, scheduler) as ex:
+    with executor_for(executor, workers, scheduler) as ex:
         n_workers = workers if executor is None and scheduler is None else None
         n_workers = n_workers or executor_workers(ex)
         n, outcome = rounds.until_done(ex, n, targets, max_n)

@@ -125,6 +125,17 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> I
         yield executor
 
 
+@contextlib.contextmanager
+def executor_for(executor: Executor | None, workers: int | None = None,
+                 scheduler: str | None = None) -> Iterator[Executor]:
+    """``executor`` as given (left open for its owner), or a new one from `make_executor`."""
+    if executor is not None:
+        yield executor
+    else:
+        with make_executor(workers, scheduler) as ex:
+            yield ex
+
+
 def executor_workers(executor: Executor) -> int | None:
     """Number of parallel slots of ``executor`` if it can be determined, else None."""
     if isinstance(executor, SerialExecutor):
