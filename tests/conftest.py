@@ -23,7 +23,7 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.replications import replication_seed, scenario_hash
 from lcsim.model.simulation import Model, RunResult
 from lcsim.outcomes.compute import compute
-from lcsim.stats.analysis import paired_difference
+from lcsim.stats.differences import paired_difference
 
 SMALL_CLASS = 80
 SMALL_COHORTS = 2

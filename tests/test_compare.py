@@ -25,7 +25,7 @@ from lcsim.comparison.table import comparison_table, half_widths
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
-from lcsim.stats.analysis import holm
+from lcsim.stats.differences import holm
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 TABLES = ("runs.csv", "students.parquet", "episodes.parquet")

@@ -24,7 +24,7 @@ from lcsim.model.agents import RESOLVING
 from lcsim.model.schedule import YEAR
 from lcsim.model.simulation import Model, RunResult
 from lcsim.outcomes.tables import CHANNELS
-from lcsim.stats.analysis import paired_difference
+from lcsim.stats.differences import paired_difference
 
 TERMINAL = {"graduated", "dismissed", "withdrawn", "enrolled"}
 OUTCOMES = {"recovered", "resolved", "mitigated", "loa", "withdrew", "graduated", "dismissed",

@@ -20,7 +20,7 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import make_executor
 from lcsim.experiment.replications import run_scenario
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
-from lcsim.stats.analysis import summarise
+from lcsim.stats.intervals import summarise
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from lcsim.experiment.store import atomic_write_text
 from lcsim.outcomes.registry import METRICS
-from lcsim.stats.analysis import mean_ci
+from lcsim.stats.intervals import mean_ci
 from lcsim.sweeps.sensitivity import MODEL_ROW, analyse, read_manifest, top_indices
 
 HEADLINE = ("attrition", "graduated_4yr", "time_to_intervention_median_days", "unhelped_share",
