@@ -60,7 +60,7 @@ class _StrictLoader(yaml.SafeLoader):
         line = mark.line + 1 if mark is not None else None
         return ConfigError(message, file=self.display, line=line)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """Compose as usual, but count aliases and the expanded size of every node."""
         if self.check_event(AliasEvent):
             event = self.peek_event()
@@ -87,6 +87,8 @@ class _StrictLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if node is None:
+            return None
         if id(node) not in self._sizes:
             size = 1
             if isinstance(node, SequenceNode):

@@ -143,7 +143,8 @@ def _frame(ax: Axes, y: np.ndarray, names: Sequence[str], panel: Panel, xlabel: 
 
 def _names_on_first_column(axes: Sequence[Axes]) -> None:
     for ax in axes:
-        if ax.get_subplotspec().colspan.start != 0:
+        spec = ax.get_subplotspec()
+        if spec is not None and spec.colspan.start != 0:
             ax.set_yticklabels([])
 
 

@@ -57,8 +57,9 @@ def _km_table(
     group_sizes = np.diff(np.append(first_idx, n))
     censored = group_sizes - events
     at_risk = n - first_idx
-    survival = np.cumprod(1.0 - events / at_risk)
-    return uniq, at_risk.astype(np.int64), events, censored, survival
+    survival = np.cumprod(1.0 - events / at_risk).astype(np.float64)
+    return (uniq, at_risk.astype(np.int64), events.astype(np.int64), censored.astype(np.int64),
+            survival)
 
 
 def km_curve(times: ArrayLike, observed: ArrayLike) -> pd.DataFrame:
