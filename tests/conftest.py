@@ -25,7 +25,7 @@ from lcsim.experiment.replications import replication_seed
 from lcsim.model.results import RunResult
 from lcsim.model.simulation import Model
 from lcsim.outcomes.compute import compute
-from lcsim.stats.analysis import paired_difference
+from lcsim.stats.differences import paired_difference
 
 SMALL_CLASS = 80
 SMALL_COHORTS = 2

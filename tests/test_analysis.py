@@ -1,4 +1,5 @@
-"""Tests for lcsim.stats.analysis: hand-worked textbook values, independent references, properties.
+"""Tests for lcsim.stats (intervals, differences, survival) and the tests' Erlang C reference:
+hand-worked textbook values, independent references, properties.
 
 Every statistical check uses a fixed seed and a tolerance justified by the sample size, so the
 tests are deterministic but would fail for a real defect (wrong formula, wrong tie handling,
@@ -17,17 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from lcsim.stats.analysis import (
-    erlang_c_wait,
-    holm,
-    km_curve,
-    km_quantile,
-    mean_ci,
-    paired_difference,
-    prob_best,
-    summarise,
-    unpaired_difference,
-)
+from lcsim.stats.differences import holm, paired_difference, prob_best, unpaired_difference
+from lcsim.stats.intervals import mean_ci, summarise
+from lcsim.stats.survival import km_curve, km_quantile
+from queueing import erlang_c_wait
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -20,7 +20,7 @@ from conftest import write_small_scenario
 from lcsim.cli.main import main
 from lcsim.config.loader import ConfigError
 from lcsim.experiment.engine import make_executor
-from lcsim.experiment.replications import RunError
+from lcsim.experiment.errors import RunError
 from lcsim.results import RunResults, SweepResults
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"

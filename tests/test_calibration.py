@@ -27,7 +27,8 @@ from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.engine import make_executor
 from lcsim.experiment.replications import batches, run_batch
-from lcsim.stats.analysis import mean_ci, paired_difference
+from lcsim.stats.differences import paired_difference
+from lcsim.stats.intervals import mean_ci
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 LC_SCENARIOS = ("advisory-colleges", "small-group-lc", "coached-lc", "peer-augmented-lc",

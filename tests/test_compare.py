@@ -26,7 +26,7 @@ from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.store import ResultStore
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
-from lcsim.stats.analysis import holm
+from lcsim.stats.differences import holm
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 TABLES = ("runs.csv", "students.parquet", "episodes.parquet")

@@ -5,6 +5,8 @@ These tests fail when a setting, metric, command or constant changes without the
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import shutil
 from pathlib import Path
@@ -14,11 +16,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+import lcsim.model
 from lcsim.cli.main import COMMANDS
 from lcsim.config.scenario import Scenario
-from lcsim.model import rules
-from lcsim.model import simulation as model
-from lcsim.model import structure as community
 from lcsim.outcomes.registry import METRIC_NAMES
 from lcsim.reference import (
     GLOSSARY,
@@ -195,7 +195,9 @@ def test_readme_links_the_docs() -> None:
 
 def test_model_doc_lists_every_assumed_constant_with_its_value() -> None:
     rows = _table_rows(_read(MODEL_DOC))
-    constants = {name: getattr(mod, name) for mod in (community, model, rules)
+    modules = [importlib.import_module(f"lcsim.model.{m.name}")
+               for m in pkgutil.iter_modules(lcsim.model.__path__)]
+    constants = {name: getattr(mod, name) for mod in modules
                  for name in dir(mod) if name.startswith("ASSUMED_")}
     assert len(constants) > 20
     for name, value in constants.items():

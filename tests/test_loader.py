@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lcsim.config.loader import (
-    MAX_ALIASES,
-    MAX_FILE_BYTES,
     ConfigError,
     apply_overrides,
     deep_merge,
@@ -25,6 +23,7 @@ from lcsim.config.loader import (
     load_model,
     validate_mapping,
 )
+from lcsim.config.yaml_safe import MAX_ALIASES, MAX_FILE_BYTES
 
 # --------------------------------------------------------------------------------------------
 # Small models standing in for the real Scenario

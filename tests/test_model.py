@@ -25,7 +25,7 @@ from lcsim.model.results import RunResult
 from lcsim.model.simulation import Model
 from lcsim.model.units import DAYS_PER_YEAR as YEAR
 from lcsim.outcomes.tables import CHANNELS
-from lcsim.stats.analysis import paired_difference
+from lcsim.stats.differences import paired_difference
 
 TERMINAL = {"graduated", "dismissed", "withdrawn", "enrolled"}
 OUTCOMES = {"recovered", "resolved", "mitigated", "loa", "withdrew", "graduated", "dismissed",

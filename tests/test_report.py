@@ -20,14 +20,8 @@ from conftest import write_small_scenario
 from lcsim.cli.main import main
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
-from lcsim.reports.comparison import (
-    changes,
-    fmt_change,
-    fmt_interval,
-    km_data,
-    subgroup_rates,
-    title,
-)
+from lcsim.reports.cards import changes
+from lcsim.reports.format import fmt_change, fmt_interval, title
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -132,40 +126,6 @@ def test_share_intervals_are_shown_within_0_and_100_percent() -> None:
     assert fmt_interval("attrition", -0.004, 0.012) == "0.0% to 1.2%"
     assert fmt_interval("attrition_sub_urim", 0.98, 1.03) == "98.0% to 100.0%"
     assert fmt_interval("time_to_intervention_median_days", -3.0, 5.0) == "-3 to 5 days"
-
-
-def test_km_data_censors_as_the_metrics_do() -> None:
-    eps = pd.DataFrame({
-        "replication": [0, 0, 0, 0, 1, 1],
-        "onset": [0.0, 0.0, 100.0, 0.0, 0.0, 0.0],
-        "intervention_start": [10.0, np.nan, np.nan, np.nan, np.nan, 250.0],
-        # 2nd: recovered unhelped at day 5 (censored); 3rd: still open when replication 0
-        # ends (its last time is 300, so censored at 200 days); 5th: unhelped, ends at 1000.
-        "ended_at": [10.0, 5.0, np.nan, 300.0, 1000.0, 250.0],
-    })
-    s = km_data(eps, horizon=300).set_index("time")["survival"]
-    # Day 10: 5 at risk, 1 helped -> 4/5. Day 250: at risk are the ones censored at 300 and
-    # 1000 and the one helped at 250 -> 4/5 * 2/3. Counting the recovery as help would give
-    # 5/6 at day 5; censoring the open episode at the last time of *all* replications (1000)
-    # would leave 4 at risk at day 250 -> 3/5.
-    assert s[4] == 1.0 and s[9] == 1.0
-    assert s[10] == pytest.approx(0.8) and s[249] == pytest.approx(0.8)
-    assert s[250] == pytest.approx(8 / 15) and s[300] == pytest.approx(8 / 15)
-
-
-def test_subgroup_rates() -> None:
-    st = pd.DataFrame({
-        "replication": [0, 0, 0, 0, 1, 1],
-        "subgroup": ["urim", "urim", "none", "none", "urim", "none"],
-        "status": ["withdrawn", "graduated", "graduated", "dismissed", "graduated",
-                   "enrolled"],
-        "years_to_graduate": [np.nan, 4.0, 5.0, np.nan, 4.0, np.nan],
-        "loa_count": [1, 0, 0, 0, 2, 0],
-    })
-    r = subgroup_rates(st).set_index(["replication", "subgroup"])
-    assert r.loc[(0, "urim"), "attrition"] == 0.5 and r.loc[(0, "none"), "attrition"] == 0.5
-    assert r.loc[(0, "none"), "graduated_4yr"] == 0.0 and r.loc[(1, "urim"), "graduated_4yr"] == 1
-    assert r.loc[(1, "urim"), "leave_of_absence"] == 1.0 and r.loc[(0, "urim"), "students"] == 2
 
 
 def test_equity_table_is_in_the_report(compared: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 import simpy
 
 from lcsim.model.support import SupportQueue
-from lcsim.stats.analysis import erlang_c_wait
+from queueing import erlang_c_wait
 
 
 def watch(env: simpy.Environment, check: Callable[[], None]) -> None:

@@ -187,7 +187,7 @@ def _field_table(model: type[BaseModel], path: str) -> list[str]:
 
 def _default_items(model: type[BaseModel], info: FieldInfo) -> list[str]:
     """A table of the default items of a list-of-sections field."""
-    items = info.default_factory() if info.default_factory else (info.default or ())
+    items = info.get_default(call_default_factory=True) or ()
     if not items:
         return []
     names = list(model.model_fields)

@@ -58,7 +58,7 @@ class RunResults:
         (NaN): averaging only the replications that reached it would flatter the scenario.
         """
         from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
-        from lcsim.stats.analysis import summarise
+        from lcsim.stats.intervals import summarise
 
         return summarise(self.runs, self.metrics, complete=BEYOND_FOLLOW_UP)
 

@@ -23,7 +23,8 @@ from lcsim.outcomes.registry import (
     METRIC_NAMES,
     SUBGROUP_PREFIX,
 )
-from lcsim.stats.analysis import holm, mean_ci, paired_difference, prob_best, unpaired_difference
+from lcsim.stats.differences import holm, paired_difference, prob_best, unpaired_difference
+from lcsim.stats.intervals import mean_ci
 
 LEVEL = 0.95
 N_BOOT = 2000

@@ -4,9 +4,10 @@ Planners edit these files by hand, so every problem (bad YAML, unknown key, out-
 value, unsafe content) is reported as one :class:`ConfigError` whose message names the file,
 line, setting, what was expected and what was found, instead of a Python traceback.
 
-The YAML is read with a private subclass of ``yaml.SafeLoader`` (nothing global is changed)
-that refuses object tags, alias bombs, duplicate keys and non-text keys, and records the line
-of every key so later validation errors can point at it.
+The YAML is read safely by `lcsim.config.yaml_safe`, which records the line of every key;
+`lcsim.config.validation` checks the result against the model and points its errors at those
+lines. This module resolves ``extends:`` chains and applies ``--set`` overrides; it is the one
+the rest of lcsim imports (`load_model`, `ConfigError`).
 """
 
 from __future__ import annotations
@@ -19,30 +20,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from lcsim.config.errors import OVERRIDE_SOURCE, ConfigError, show_value
 from lcsim.config.validation import validate_mapping
-from lcsim.config.yaml_safe import (
-    _OVERRIDE_ORIGIN,
-    MAX_ALIASES,
-    MAX_DEPTH,
-    MAX_EXPANDED_NODES,
-    MAX_FILE_BYTES,
-    OVERRIDE_SOURCE,
-    ConfigError,
-    Origins,
-    _join,
-    _load_file,
-    _parse,
-    _show,
-)
+from lcsim.config.yaml_safe import OVERRIDE_ORIGIN, Origins, join_path, load_file, parse
 
 __all__ = [
-    "MAX_ALIASES",
-    "MAX_DEPTH",
-    "MAX_EXPANDED_NODES",
-    "MAX_FILE_BYTES",
-    "OVERRIDE_SOURCE",
     "ConfigError",
-    "Origins",
     "apply_overrides",
     "deep_merge",
     "load_mapping",
@@ -78,7 +61,7 @@ def _paths(data: Any, prefix: str = "") -> typing.Iterator[str]:
     else:
         return
     for key, value in items:
-        path = _join(prefix, key)
+        path = join_path(prefix, key)
         yield path
         yield from _paths(value, path)
 
@@ -113,13 +96,13 @@ def _resolve(path: Path) -> Path:
 def _load_chain(
     path: Path, display: str, chain: tuple[tuple[Path, str], ...]
 ) -> tuple[dict[str, Any], Origins]:
-    data, origins = _load_file(path, display)
+    data, origins = load_file(path, display)
     if "extends" not in data:
         return data, origins
     target = data.pop("extends")
     line = origins.pop("extends", (display, 0))[1] or None
     if not isinstance(target, str) or not target.strip():
-        found = _show(target)
+        found = show_value(target)
         raise ConfigError(
             f"expected the name of a base settings file, found {found}",
             file=display,
@@ -198,7 +181,7 @@ def _parse_override(raw: str) -> tuple[str, Any, Origins]:
     if _looks_like_text(value_text):
         return key, value_text.strip(), {}
     try:
-        value, origins, _ = _parse(value_text, OVERRIDE_SOURCE, prefix=key)
+        value, origins, _ = parse(value_text, OVERRIDE_SOURCE, prefix=key)
     except ConfigError as exc:
         if exc.key:
             raise
@@ -246,9 +229,9 @@ def _set_path(root: dict[str, Any], key: str, value: Any, origins: Origins) -> N
             if nxt is None:  # absent or null: start a new group of settings
                 nxt = container[part] = {}
                 _forget(origins, here)
-                origins[here] = _OVERRIDE_ORIGIN
+                origins[here] = OVERRIDE_ORIGIN
         if not isinstance(nxt, dict | list):
-            found = _show(nxt)
+            found = show_value(nxt)
             raise ConfigError(
                 f"cannot set '{'.'.join(parts[depth + 1 :])}' inside '{here}', "
                 f"which is {found}, not a group of settings",
@@ -276,11 +259,10 @@ def apply_overrides(
         key, value, _ = _parse_override(raw)
         _set_path(result, key, value, origins)
         _forget(origins, key)
-        origins[key] = _OVERRIDE_ORIGIN
+        origins[key] = OVERRIDE_ORIGIN
         for path in _paths(value, key):
-            origins[path] = _OVERRIDE_ORIGIN
+            origins[path] = OVERRIDE_ORIGIN
     return result
-
 
 
 def load_model(path: str | Path, model_cls: type[M], overrides: Sequence[str] = ()) -> M:

@@ -7,32 +7,18 @@ was found, with a "did you mean" for unknown keys.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import difflib
-import enum
 import os
-import types
-import typing
 from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 
-from lcsim.config.yaml_safe import (
-    ConfigError,
-    _show,
-)
+from lcsim.config.describe import Entry, choices, describe, field_names_at, types_at
+from lcsim.config.errors import ConfigError, show_value
 
 M = TypeVar("M", bound=BaseModel)
-
-# --------------------------------------------------------------------------------------------
-# Validation and friendly pydantic errors
-
-_Entry = tuple[Any, tuple[Any, ...]]  # (annotation, constraint metadata)
 
 _DESCRIBED_ERRORS = {
     "greater_than",
@@ -67,183 +53,6 @@ _DESCRIBED_PREFIXES = ("int_", "float_", "bool_", "decimal_", "date_", "datetime
 def _is_type_error(error_type: str) -> bool:
     """Errors best explained by describing the field's type (others keep pydantic's words)."""
     return error_type in _DESCRIBED_ERRORS or error_type.startswith(_DESCRIBED_PREFIXES)
-
-
-
-def _expand(annotation: Any, meta: tuple[Any, ...]) -> list[_Entry]:
-    """Flatten Annotated, Optional/Union and type aliases into concrete member types."""
-    alias_type = getattr(typing, "TypeAliasType", None)
-    if alias_type is not None and isinstance(annotation, alias_type):
-        return _expand(annotation.__value__, meta)
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        args = get_args(annotation)
-        return _expand(args[0], (*meta, *args[1:]))
-    if origin is Union or origin is types.UnionType:
-        return [entry for arg in get_args(annotation) for entry in _expand(arg, meta)]
-    return [(annotation, meta)]
-
-
-def _keys_for(model: type[BaseModel], name: str, info: FieldInfo) -> list[str]:
-    """Keys accepted in input for one field (its alias, and its name when allowed)."""
-    alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
-    keys = [alias] if alias else []
-    config = model.model_config
-    if not alias or config.get("populate_by_name") or config.get("validate_by_name"):
-        keys.append(name)
-    return keys
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _step(entries: list[_Entry], part: str | int) -> list[_Entry]:
-    """Types found one level down (model field, list item or mapping value)."""
-    out: list[_Entry] = []
-    for annotation, meta in entries:
-        for tp, _ in _expand(annotation, meta):
-            if _is_model(tp):
-                for name, info in tp.model_fields.items():
-                    if part in _keys_for(tp, name, info):
-                        out.append((info.annotation, tuple(info.metadata)))
-                continue
-            origin = get_origin(tp) or tp
-            args = get_args(tp)
-            if not isinstance(origin, type):
-                continue
-            if issubclass(origin, Mapping):
-                out.append((args[1] if len(args) == 2 else Any, ()))
-            elif (
-                isinstance(part, int)
-                and issubclass(origin, Sequence | AbstractSet)
-                and not issubclass(origin, str | bytes)
-            ):
-                if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-                    out.append((args[part] if part < len(args) else Any, ()))
-                else:
-                    out.append((args[0] if args else Any, ()))
-    return out
-
-
-def _types_at(model_cls: type[BaseModel], parts: Sequence[str | int]) -> list[_Entry]:
-    entries: list[_Entry] = [(model_cls, ())]
-    for part in parts:
-        entries = _step(entries, part)
-    return entries
-
-
-def _field_names_at(model_cls: type[BaseModel], parts: Sequence[str | int]) -> list[str]:
-    """Keys a mapping at ``parts`` may contain (for "did you mean")."""
-    names: list[str] = []
-    for annotation, meta in _types_at(model_cls, parts):
-        for tp, _ in _expand(annotation, meta):
-            if _is_model(tp):
-                for name, info in tp.model_fields.items():
-                    names.extend(k for k in _keys_for(tp, name, info) if k not in names)
-    return names
-
-
-def _bounds(meta: Sequence[Any]) -> dict[str, Any]:
-    """Numeric/length constraints (annotated_types Ge/Le/..., Interval, nested FieldInfo)."""
-    found: dict[str, Any] = {}
-    for item in meta:
-        if isinstance(item, FieldInfo):
-            found.update(_bounds(item.metadata))
-            continue
-        for attr in ("gt", "ge", "lt", "le", "min_length", "max_length", "multiple_of"):
-            value = getattr(item, attr, None)
-            if value is not None and not callable(value):
-                found[attr] = value
-    return found
-
-
-def _describe_number(noun: str, bounds: dict[str, Any]) -> str:
-    if "ge" in bounds and "le" in bounds:
-        text = f"{noun} between {bounds['ge']} and {bounds['le']}"
-    else:
-        limits = [
-            f"{op} {bounds[name]}"
-            for name, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-            if name in bounds
-        ]
-        text = " ".join([noun, " and ".join(limits)]) if limits else noun
-    if "multiple_of" in bounds:
-        text += f" (a multiple of {bounds['multiple_of']})"
-    return text
-
-
-def _describe_length(noun: str, unit: str, bounds: dict[str, Any]) -> str:
-    low, high = bounds.get("min_length"), bounds.get("max_length")
-    if low is not None and high is not None:
-        return f"{noun} with {low} to {high} {unit}"
-    if low is not None:
-        return f"{noun} with at least {low} {unit if low != 1 else unit.rstrip('s')}"
-    if high is not None:
-        return f"{noun} with at most {high} {unit}"
-    return noun
-
-
-def _describe_one(tp: Any, meta: tuple[Any, ...]) -> str | None:
-    bounds = _bounds(meta)
-    origin = get_origin(tp) or tp
-    if tp is type(None):
-        return "null"
-    if tp is bool:
-        return "true or false"
-    if tp is int:
-        return _describe_number("an integer", bounds)
-    if tp in (float, decimal.Decimal):
-        return _describe_number("a number", bounds)
-    if tp is str:
-        return _describe_length("text", "characters", bounds)
-    if origin is Literal:
-        shown = [_show(value) for value in get_args(tp)]
-        return shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return "one of " + ", ".join(_show(member.value) for member in tp)
-    if _is_model(tp):
-        return "a mapping of settings"
-    if tp is dt.datetime:
-        return "a date and time (YYYY-MM-DD HH:MM)"
-    if tp is dt.date:
-        return "a date (YYYY-MM-DD)"
-    if isinstance(origin, type):
-        if issubclass(origin, Mapping):
-            return "a mapping"
-        if issubclass(origin, Sequence | AbstractSet) and not issubclass(origin, str | bytes):
-            return _describe_length("a list", "items", bounds)
-    return None
-
-
-def _describe(entries: list[_Entry]) -> str | None:
-    """Describe the accepted values, e.g. ``an integer >= 2`` or ``one of 'a', 'b' or null``."""
-    texts: list[str] = []
-    for annotation, meta in entries:
-        for tp, tp_meta in _expand(annotation, meta):
-            text = _describe_one(tp, tp_meta)
-            if text is None:
-                return None
-            if text not in texts:
-                texts.append(text)
-    if not texts:
-        return None
-    if "null" in texts:  # keep "or null" last
-        texts.remove("null")
-        texts.append("null")
-    return " or ".join(texts)
-
-
-def _choices(entries: list[_Entry]) -> list[str]:
-    """Text choices of Literal/enum types (for "did you mean" on misspelt values)."""
-    out: list[str] = []
-    for annotation, meta in entries:
-        for tp, _ in _expand(annotation, meta):
-            if get_origin(tp) is Literal:
-                out.extend(v for v in get_args(tp) if isinstance(v, str))
-            elif isinstance(tp, type) and issubclass(tp, enum.Enum):
-                out.extend(m.value for m in tp if isinstance(m.value, str))
-    return out
 
 
 _MISSING = object()
@@ -295,6 +104,45 @@ def _readable(msg: str) -> str:
     return msg[:1].lower() + msg[1:]
 
 
+def _unknown_key(parts: Sequence[str | int], model_cls: type[BaseModel]
+                 ) -> tuple[str, str | None, str]:
+    """Message, expected and found for a key the model does not have ("did you mean")."""
+    names = field_names_at(model_cls, parts[:-1])
+    unknown = str(parts[-1]) if parts else ""
+    guess = difflib.get_close_matches(unknown, names, n=1, cutoff=0.6)
+    expected = "one of " + ", ".join(names) if names else None
+    if guess:
+        message = f"unknown key (did you mean {guess[0]!r}?)"
+    elif names:
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        message = f"unknown key (known keys here: {shown})"
+    else:
+        message = "unknown key"
+    return message, expected, repr(unknown)
+
+
+def _wrong_value(err: Mapping[str, Any], error_type: str, parts: Sequence[str | int],
+                 entries: list[Entry]) -> tuple[str, str | None, str | None]:
+    """Message, expected and found for a value of the wrong type or out of its bounds."""
+    value = err.get("input")
+    if not _is_type_error(error_type):
+        expected = _readable(str(err.get("msg", "")))
+        # A whole group's repr (from a model-level check) is noise: the reason says it all.
+        found = show_value(value) if parts and not isinstance(value, dict | list) else None
+        message = f"{expected}, found {found}" if found is not None else expected
+        if error_type == "string_pattern_mismatch":
+            message = f"expected {message}"
+        return message, expected, found
+    expected = describe(entries) or _readable(str(err.get("msg", "")))
+    found = show_value(value)
+    message = f"expected {expected}, found {found}"
+    if isinstance(value, str) and error_type in ("literal_error", "enum"):
+        guess = difflib.get_close_matches(value, choices(entries), n=1, cutoff=0.6)
+        if guess:
+            message += f" (did you mean {guess[0]!r}?)"
+    return message, expected, found
+
+
 def _problem(
     err: Mapping[str, Any],
     data: Any,
@@ -307,42 +155,17 @@ def _problem(
     parts = _data_path(data, tuple(err.get("loc", ())), error_type)
     key = ".".join(str(p) for p in parts) or None
     where_file, line = _locate(parts, origins, file)
-    entries = _types_at(model_cls, parts) if error_type != "extra_forbidden" else []
-    value = err.get("input")
     expected: str | None
     found: str | None
     if error_type == "extra_forbidden":
-        names = _field_names_at(model_cls, parts[:-1])
-        unknown = str(parts[-1]) if parts else ""
-        guess = difflib.get_close_matches(unknown, names, n=1, cutoff=0.6)
-        expected = "one of " + ", ".join(names) if names else None
-        found = repr(unknown)
-        if guess:
-            message = f"unknown key (did you mean {guess[0]!r}?)"
-        elif names:
-            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-            message = f"unknown key (known keys here: {shown})"
-        else:
-            message = "unknown key"
+        message, expected, found = _unknown_key(parts, model_cls)
     elif error_type == "missing":
-        expected = _describe(entries) or "a value"
+        expected = describe(types_at(model_cls, parts)) or "a value"
         found = "nothing"
         message = f"required setting is missing (expected {expected})"
-    elif not _is_type_error(error_type):
-        expected = _readable(str(err.get("msg", "")))
-        # A whole group's repr (from a model-level check) is noise: the reason says it all.
-        found = _show(value) if parts and not isinstance(value, dict | list) else None
-        message = f"{expected}, found {found}" if found is not None else expected
-        if error_type == "string_pattern_mismatch":
-            message = f"expected {message}"
     else:
-        expected = _describe(entries) or _readable(str(err.get("msg", "")))
-        found = _show(value)
-        message = f"expected {expected}, found {found}"
-        if isinstance(value, str) and error_type in ("literal_error", "enum"):
-            guess = difflib.get_close_matches(value, _choices(entries), n=1, cutoff=0.6)
-            if guess:
-                message += f" (did you mean {guess[0]!r}?)"
+        message, expected, found = _wrong_value(err, error_type, parts,
+                                                types_at(model_cls, parts))
     return ConfigError(message, file=where_file, key=key, line=line, expected=expected, found=found)
 
 

@@ -3,21 +3,27 @@
 The YAML is read with a private subclass of ``yaml.SafeLoader`` (nothing global is changed)
 that refuses object tags, alias bombs, duplicate keys and non-text keys, and records the line
 of every key so later validation errors can point at it. Every problem is a `ConfigError`
-naming the file, line, setting, what was expected and what was found.
+(`lcsim.config.errors`) naming the file, line, setting, what was expected and what was found.
 """
 
 from __future__ import annotations
 
 import codecs
-import enum
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from lcsim.config.errors import (
+    OVERRIDE_SOURCE,
+    TAG_PREFIX,
+    ConfigError,
+    node_kind,
+    short_tag,
+    yaml_error_message,
+)
 
 MAX_FILE_BYTES = 1024 * 1024
 """Settings files larger than this are refused (they are hand-written, so this is generous)."""
@@ -27,91 +33,14 @@ MAX_EXPANDED_NODES = 200_000
 """Most values a document may contain once every alias is expanded."""
 MAX_DEPTH = 64
 """Deepest nesting of lists/mappings allowed (stops stack exhaustion)."""
-OVERRIDE_SOURCE = "--set"
-"""Pseudo file name recorded in origin maps for values set on the command line."""
 
 Origins = dict[str, tuple[str, int]]
 """Dotted key path -> (file, 1-based line) where that key's final value was set."""
 
-M = TypeVar("M", bound=BaseModel)
+OVERRIDE_ORIGIN = (OVERRIDE_SOURCE, 0)
+"""The origin of a value set with ``--set`` (no line)."""
 
-_OVERRIDE_ORIGIN = (OVERRIDE_SOURCE, 0)
-_TAG_PREFIX = "tag:yaml.org,2002:"
-_STR_TAG = _TAG_PREFIX + "str"
-_MAX_FOUND = 60
-
-
-# --------------------------------------------------------------------------------------------
-# The error type
-
-
-def _format_problem(file: str | None, line: int | None, key: str | None, message: str) -> str:
-    """One human-readable line: ``file, line N: key: message`` (parts omitted when unknown)."""
-    if file == OVERRIDE_SOURCE:
-        head = f"{OVERRIDE_SOURCE} {key}" if key else OVERRIDE_SOURCE
-        return f"{head}: {message}"
-    where = file or ""
-    if file and line:
-        where += f", line {line}"
-    parts = [p for p in (where, key) if p]
-    return ": ".join([*parts, message])
-
-
-class ConfigError(Exception):
-    """A settings problem explained for planners; ``str(err)`` has one line per problem.
-
-    ``file``/``key``/``line``/``expected``/``found`` describe the first problem; ``problems``
-    holds every formatted line (several when validation finds more than one mistake).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        key: str | None = None,
-        line: int | None = None,
-        expected: str | None = None,
-        found: str | None = None,
-        problems: Sequence[str] | None = None,
-    ) -> None:
-        self.file = file
-        self.key = key
-        self.line = line
-        self.expected = expected
-        self.found = found
-        self.problems: list[str] = (
-            list(problems) if problems else [_format_problem(file, line, key, message)]
-        )
-        super().__init__("\n".join(self.problems))
-
-    def __str__(self) -> str:
-        return "\n".join(self.problems)
-
-
-# --------------------------------------------------------------------------------------------
-# Safe YAML reading
-
-
-def _short_tag(tag: str) -> str:
-    """Show ``tag:yaml.org,2002:python/object`` the way it was written: ``!!python/object``."""
-    return "!!" + tag[len(_TAG_PREFIX) :] if tag.startswith(_TAG_PREFIX) else tag
-
-
-def _node_kind(node: Node) -> str:
-    """Describe what a YAML node is, in planner words."""
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    tag = node.tag[len(_TAG_PREFIX) :] if node.tag.startswith(_TAG_PREFIX) else node.tag
-    if tag == "null":
-        return "null" if node.value else "an empty value"
-    if tag in ("int", "float"):
-        return f"the number {node.value}"
-    if tag == "bool":
-        return f"the true/false word {node.value!r}"
-    return f"the value {node.value!r}"
+_STR_TAG = TAG_PREFIX + "str"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -131,7 +60,7 @@ class _StrictLoader(yaml.SafeLoader):
         line = mark.line + 1 if mark is not None else None
         return ConfigError(message, file=self.display, line=line)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """Compose as usual, but count aliases and the expanded size of every node."""
         if self.check_event(AliasEvent):
             event = self.peek_event()
@@ -158,6 +87,8 @@ class _StrictLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if node is None:
+            return None
         if id(node) not in self._sizes:
             size = 1
             if isinstance(node, SequenceNode):
@@ -175,7 +106,8 @@ class _StrictLoader(yaml.SafeLoader):
         return node
 
 
-def _join(prefix: str, part: str | int) -> str:
+def join_path(prefix: str, part: str | int) -> str:
+    """The dotted path of ``part`` below ``prefix`` (the keys of `Origins`)."""
     return f"{prefix}.{part}" if prefix else str(part)
 
 
@@ -199,16 +131,16 @@ class _Checker:
             raise self.fail(
                 node,
                 path,
-                f"YAML tag '{_short_tag(node.tag)}' is not allowed in settings files "
+                f"YAML tag '{short_tag(node.tag)}' is not allowed in settings files "
                 "(only plain values, lists and mappings)",
-                found=_short_tag(node.tag),
+                found=short_tag(node.tag),
             )
 
     def check_key(self, key_node: Node, path: str) -> None:
         self.check_tag(key_node, path)
         if isinstance(key_node, ScalarNode) and key_node.tag == _STR_TAG:
             return
-        kind = _node_kind(key_node)
+        kind = node_kind(key_node)
         hint = ""
         if isinstance(key_node, ScalarNode):
             hint = f' (put it in quotes, e.g. "{key_node.value}", if it is meant as a name)'
@@ -227,7 +159,7 @@ class _Checker:
         self.checked.add(id(node))
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG_PREFIX + "merge":  # check what `<<:` merges in, too
+            if key_node.tag == TAG_PREFIX + "merge":  # check what `<<:` merges in, too
                 merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for part in merged:
                     if isinstance(part, MappingNode):
@@ -238,7 +170,7 @@ class _Checker:
             if key_node.value in seen:
                 raise self.fail(
                     key_node,
-                    _join(path, key_node.value),
+                    join_path(path, key_node.value),
                     f"duplicate key (already set on line {seen[key_node.value]})",
                 )
             seen[key_node.value] = line
@@ -257,37 +189,18 @@ class _Checker:
                 ) from None
         elif isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
-                item_path = _join(path, index)
+                item_path = join_path(path, index)
                 self.origins[item_path] = (self.loader.display, item.start_mark.line + 1)
                 self.walk(item, item_path)
         elif isinstance(node, MappingNode):
             self.check_mapping(node, path)
             for key_node, value_node in node.value:
-                key_path = _join(path, key_node.value)
+                key_path = join_path(path, key_node.value)
                 self.origins[key_path] = (self.loader.display, key_node.start_mark.line + 1)
                 self.walk(value_node, key_path)
 
 
-def _yaml_error_message(exc: yaml.MarkedYAMLError) -> str:
-    """PyYAML's context + problem as one sentence, with hints for common planner mistakes."""
-    problem = (exc.problem or "unreadable YAML").strip()
-    if "found another document" in problem:
-        return "file holds more than one YAML document (a second '---'); keep only one"
-    syntax = isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError)
-    text = "YAML syntax error: " if syntax else "cannot read YAML: "
-    if exc.context:
-        text += exc.context.strip()
-        ctx, prob = exc.context_mark, exc.problem_mark
-        if ctx is not None and prob is not None and ctx.line != prob.line:
-            text += f" (line {ctx.line + 1})"
-        text += ", "
-    text += problem
-    if "'\\t'" in problem:  # PyYAML shows a tab as its repr, '\t'
-        text += "; indent with spaces, not tabs"
-    return text
-
-
-def _parse(text: str, display: str, prefix: str = "") -> tuple[Any, Origins, Node | None]:
+def parse(text: str, display: str, prefix: str = "") -> tuple[Any, Origins, Node | None]:
     """Parse one YAML document strictly; returns (data, origins, root node).
 
     A non-mapping root is returned unconstructed (data None) unless ``prefix`` is given, i.e.
@@ -311,7 +224,7 @@ def _parse(text: str, display: str, prefix: str = "") -> tuple[Any, Origins, Nod
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(_yaml_error_message(exc), file=display, line=line) from None
+        raise ConfigError(yaml_error_message(exc), file=display, line=line) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, max(exc.position, 0)) + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -329,7 +242,7 @@ def _parse(text: str, display: str, prefix: str = "") -> tuple[Any, Origins, Nod
             loader.dispose()
 
 
-def _read_text(path: Path, display: str) -> str:
+def read_text(path: Path, display: str) -> str:
     """Read a settings file as UTF-8 text, refusing missing, special and oversized files."""
     try:
         if path.is_dir():
@@ -365,14 +278,14 @@ def _read_text(path: Path, display: str) -> str:
         ) from None
 
 
-def _load_file(path: Path, display: str) -> tuple[dict[str, Any], Origins]:
+def load_file(path: Path, display: str) -> tuple[dict[str, Any], Origins]:
     """Load one file (no ``extends`` handling) and insist on a mapping at the top level."""
-    data, origins, node = _parse(_read_text(path, display), display)
+    data, origins, node = parse(read_text(path, display), display)
     if node is None:
         raise ConfigError("file is empty (no settings found)", file=display)
     if not isinstance(node, MappingNode):
-        found = _node_kind(node)
-        if isinstance(node, ScalarNode) and node.tag == _TAG_PREFIX + "null":
+        found = node_kind(node)
+        if isinstance(node, ScalarNode) and node.tag == TAG_PREFIX + "null":
             raise ConfigError("file is empty (no settings found)", file=display)
         raise ConfigError(
             f"expected a mapping of settings at the top level (lines like 'name: value'), "
@@ -383,17 +296,3 @@ def _load_file(path: Path, display: str) -> tuple[dict[str, Any], Origins]:
             found=found,
         )
     return data, origins
-
-def _show(value: Any) -> str:
-    """Planner-friendly, truncated rendering of a found value (YAML words for null/bools)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, enum.Enum):
-        value = value.value
-    text = repr(value)
-    return text if len(text) <= _MAX_FOUND else text[: _MAX_FOUND - 3] + "..."
-

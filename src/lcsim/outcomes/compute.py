@@ -1,20 +1,22 @@
 """Outcome metrics: pure functions from one replication's tables to a row of numbers.
 
 Times to detection and intervention are Kaplan–Meier estimates: episodes that end (recovery,
-exit, end of follow-up) before being noticed or helped are censored there. The names, meanings
-and directions are in `lcsim.outcomes.registry`.
+exit, end of follow-up) before being noticed or helped are censored there
+(`lcsim.outcomes.episodes`); the student-level formulas are in `lcsim.outcomes.students`. The
+names, meanings and directions are in `lcsim.outcomes.registry`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-import numpy as np
 import pandas as pd
 
-from lcsim.outcomes.registry import ON_TIME_SLACK, SUBGROUP_PREFIX
-from lcsim.outcomes.tables import CHANNEL_GROUP
-from lcsim.stats.analysis import km_quantile
+from lcsim.outcomes.episodes import durations
+from lcsim.outcomes.registry import SUBGROUP_PREFIX
+from lcsim.outcomes.students import graduated_within, group_rates, left_school, took_leave
+from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, WITHDRAWN
+from lcsim.stats.survival import km_quantile
 
 
 class ReplicationTables(Protocol):
@@ -27,35 +29,27 @@ class ReplicationTables(Protocol):
 
 def _km(episodes: pd.DataFrame, start: str, event: str, q: float) -> float:
     """KM quantile of event - start; episodes without the event are censored at their end."""
-    eps = episodes[episodes[start].notna()]
-    if eps.empty:
-        return float("nan")
-    observed = eps[event].notna().to_numpy()
-    end = eps[event].where(observed, eps["ended_at"]).to_numpy(dtype=float)
-    begin = eps[start].to_numpy(dtype=float)
-    horizon = np.nanmax(np.concatenate([end, begin]))
-    end = np.where(np.isnan(end), horizon, end)  # still open at the end of the run
-    return km_quantile(end - begin, observed, q)
+    times, observed = durations(episodes, start, event)
+    return km_quantile(times, observed, q) if times.size else float("nan")
 
 
 def compute(result: ReplicationTables) -> dict[str, float]:
     """All metrics of one replication, as a flat dict (a row of `runs.csv`)."""
     st, ep, tot = result.students, result.episodes, result.totals
     n = len(st)
-    years = st["years_to_graduate"]
-    dismissed = (st["status"] == "dismissed").to_numpy()
-    withdrawn = (st["status"] == "withdrawn").to_numpy()
+    dismissed = (st["status"] == DISMISSED).to_numpy()
+    withdrawn = (st["status"] == WITHDRAWN).to_numpy()
     detected = ep["channel"].dropna().map(CHANNEL_GROUP)
     nothing = float("nan")  # shares of noticed episodes are undefined when none was noticed
     shares = detected.value_counts(normalize=True) if len(detected) else pd.Series(dtype=float)
     ended = ep[ep["outcome"] != "censored"]
     out = {
-        "graduated_4yr": float((years <= 4 + ON_TIME_SLACK).mean()),
-        "graduated_6yr": float((years <= 6 + ON_TIME_SLACK).mean()),
-        "attrition": float((dismissed | withdrawn).mean()),
+        "graduated_4yr": float(graduated_within(st, 4).mean()),
+        "graduated_6yr": float(graduated_within(st, 6).mean()),
+        "attrition": float(left_school(st).mean()),
         "attrition_academic": float(dismissed.mean()),
         "attrition_nonacademic": float(withdrawn.mean()),
-        "leave_of_absence": float((st["loa_count"] > 0).mean()),
+        "leave_of_absence": float(took_leave(st).mean()),
         "episodes_per_100": 100.0 * len(ep) / n if n else float("nan"),
         "time_to_detection_median_days": _km(ep, "onset", "detected_at", 0.5),
         "time_to_intervention_median_days": _km(ep, "onset", "intervention_start", 0.5),
@@ -75,7 +69,7 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "clinical_skills_mean": float(st["clinical_skills"].mean()),
         "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
     }
-    for name, grp in st.groupby("subgroup", sort=True):
-        left = grp["status"].isin(["dismissed", "withdrawn"])
-        out[f"{SUBGROUP_PREFIX}{name}"] = float(left.mean())
+    sub = group_rates(st, by=["subgroup"])
+    for name, attrition in zip(sub["subgroup"], sub["attrition"], strict=True):
+        out[f"{SUBGROUP_PREFIX}{name}"] = float(attrition)
     return out

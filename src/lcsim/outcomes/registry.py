@@ -55,7 +55,7 @@ METRIC_NAMES = tuple(m.name for m in METRICS)
 # Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes
 # helped before they ended) has no value, because the quantile lies beyond its follow-up.
 # Averaging only the other replications would bias the mean low, so summaries of these metrics
-# need every replication (`lcsim.stats.analysis.summarise`, `lcsim.comparison.runner`).
+# need every replication (`lcsim.stats.intervals.may_average`).
 BEYOND_FOLLOW_UP = frozenset({
     "time_to_detection_median_days", "time_to_intervention_median_days",
     "time_to_intervention_p90_days", "queue_wait_median_days"})

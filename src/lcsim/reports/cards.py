@@ -80,7 +80,7 @@ def _walk(cls: type[BaseModel], a: Mapping[str, Any], b: Mapping[str, Any],
                                 for i, p in enumerate((*path, name)))
         section = sub is not None and (va is None or vb is None)
         helptext = (sub.__doc__ if section and sub is not None else info.description) or ""
-        if sub is not None and va is None:
+        if sub is not None and va is None and isinstance(vb, dict):
             value = "added:\n" + "\n".join(f"{plain_words(k)} {_show_value(v)}"
                                             for k, v in vb.items())
             ref = "none"

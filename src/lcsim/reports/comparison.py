@@ -6,10 +6,9 @@ scenario.resolved.yaml and manifest.json); it never runs the model. Figures are 
 base64 PNG data URIs (also saved under DIR/figures/), styles are inline, and there are no
 external links to fetch, so the file opens offline in any browser and can be e-mailed.
 
-This module assembles the page; its parts live in `report_format` (numbers and names in
-words), `report_sections` (text sections), `report_cards` (what each proposal changes),
-`report_equity` (subgroups) and `report_figures` (figures). Their public names are
-re-exported here, so `from lcsim.reports.comparison import ...` keeps working.
+This module assembles the page; its parts live in `lcsim.reports.format` (numbers and names in
+words), `.sections` (text sections), `.cards` (what each proposal changes), `.equity`
+(subgroups) and `.figures` (figures).
 """
 
 from __future__ import annotations
@@ -21,26 +20,10 @@ from pathlib import Path
 import lcsim
 from lcsim.comparison.result import Comparison, load
 from lcsim.experiment.atomic import atomic_write_text
-from lcsim.reports.cards import Change, card, changes
-from lcsim.reports.equity import SUBGROUP_LABELS as SUBGROUP_LABELS
-from lcsim.reports.equity import SUBGROUP_WORDS as SUBGROUP_WORDS
-from lcsim.reports.equity import equity, subgroup_rates
-from lcsim.reports.figures import CHANNEL_LABELS as CHANNEL_LABELS
-from lcsim.reports.figures import CHANNELS as CHANNELS
-from lcsim.reports.figures import FOREST as FOREST
-from lcsim.reports.figures import KM_HORIZON as KM_HORIZON
-from lcsim.reports.figures import LOAD as LOAD
-from lcsim.reports.figures import RETENTION as RETENTION
-from lcsim.reports.figures import draw_figures, embed_png, km_data
-from lcsim.reports.format import MINUS as MINUS
-from lcsim.reports.format import SHOW as SHOW
-from lcsim.reports.format import Show as Show
-from lcsim.reports.format import fmt_change as fmt_change
-from lcsim.reports.format import fmt_interval as fmt_interval
-from lcsim.reports.format import fmt_value as fmt_value
+from lcsim.reports.cards import card
+from lcsim.reports.equity import equity
+from lcsim.reports.figures import draw_figures, embed_png
 from lcsim.reports.format import title
-from lcsim.reports.sections import GLANCE as GLANCE
-from lcsim.reports.sections import KEY_METRICS as KEY_METRICS
 from lcsim.reports.sections import (
     assumptions,
     glance,
@@ -50,10 +33,6 @@ from lcsim.reports.sections import (
     provenance,
     same_everywhere,
 )
-
-__all__ = ["Change", "changes", "headline", "km_data", "subgroup_rates", "title",
-           "write_report"]
-
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;margin:0;

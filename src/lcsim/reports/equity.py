@@ -1,8 +1,9 @@
 """The 'for whom' section of the committee report: outcomes by student subgroup.
 
-Unlike the other sections it does not read comparison.csv: it recomputes attrition and
-4-year graduation per subgroup and replication from each scenario's students.parquet and
-pairs proposals with the reference replication by replication.
+Unlike the other sections it does not read comparison.csv: it takes attrition and 4-year
+graduation per subgroup and replication from each scenario's students.parquet
+(`lcsim.outcomes.students.group_rates`, the formulas of the metrics) and pairs proposals with
+the reference replication by replication.
 """
 
 from __future__ import annotations
@@ -12,85 +13,85 @@ import html
 import pandas as pd
 
 from lcsim.comparison.result import Comparison
-from lcsim.outcomes.registry import ON_TIME_SLACK
+from lcsim.outcomes.students import group_rates
 from lcsim.reports.format import change_html, fmt_interval, fmt_value, plain_words, title
-from lcsim.stats.analysis import mean_ci, paired_difference
+from lcsim.stats.differences import paired_difference
+from lcsim.stats.intervals import mean_ci
 
 SUBGROUP_LABELS = {"urim": "URiM", "low_income": "Low income", "none": "Other students"}
 SUBGROUP_WORDS = {"urim": "URiM", "low_income": "low-income"}
+MEASURES = (("attrition", "Attrition (left without graduating)"),
+            ("graduated_4yr", "Graduated within 4 years"))
+STUDENT_COLUMNS = ["replication", "subgroup", "status", "years_to_graduate", "loa_count"]
 
 
-def subgroup_rates(students: pd.DataFrame) -> pd.DataFrame:
-    """Per replication and subgroup: students, attrition, 4-year graduation, leave of absence."""
-    left = students["status"].isin(["dismissed", "withdrawn"])
-    df = pd.DataFrame({
-        "replication": students["replication"], "subgroup": students["subgroup"],
-        "attrition": left.astype(float),
-        "graduated_4yr": (students["years_to_graduate"] <= 4 + ON_TIME_SLACK).astype(float),
-        "leave_of_absence": (students["loa_count"] > 0).astype(float),
-    })
-    g = df.groupby(["replication", "subgroup"], sort=True)
-    out = g[["attrition", "graduated_4yr", "leave_of_absence"]].mean()
-    out["students"] = g.size()
-    return out.reset_index()
+def _label(group: str) -> str:
+    return SUBGROUP_LABELS.get(group, title(group))
+
+
+def _by_replication(rates: pd.DataFrame, group: str, measure: str) -> pd.Series:
+    return rates[rates["subgroup"] == group].set_index("replication")[measure]
+
+
+def _cell(rates: dict[str, pd.DataFrame], cmp: Comparison, name: str, group: str,
+          measure: str) -> str:
+    """One table cell: mean (95% CI) and, for a proposal, the paired change from the reference."""
+    mine = _by_replication(rates[name], group, measure)
+    m, lo, hi = mean_ci(mine.to_numpy())
+    cell = (f"{fmt_value('attrition', m)} <span class='muted small'>"
+            f"({fmt_interval('attrition', lo, hi)})</span>")
+    if name != cmp.reference:
+        base = _by_replication(rates[cmp.reference], group, measure)
+        both = pd.concat([base, mine], axis=1, keys=["b", "m"])
+        d = paired_difference(both["b"].to_numpy(), both["m"].to_numpy())
+        row = pd.Series({"diff": d["diff"], "diff_ci_low": d["ci_low"],
+                         "diff_ci_high": d["ci_high"],
+                         "higher_is_better": measure == "graduated_4yr"})
+        cell += f"<div class='small'>{change_html(row, 'attrition')}</div>"
+    return f"<td>{cell}</td>"
+
+
+def _table(rates: dict[str, pd.DataFrame], cmp: Comparison, groups: list[str], measure: str,
+           words: str) -> str:
+    head = "".join(f"<th>{html.escape(_label(g))}</th>" for g in groups)
+    body = []
+    for name in cmp.names:
+        cells = ("".join(_cell(rates, cmp, name, g, measure) for g in groups)
+                 if name in rates else "<td>n/a</td>" * len(groups))
+        body.append(f"<tr><th class='row'>{html.escape(title(name))}</th>{cells}</tr>")
+    return (f"<h3>{words}</h3><table class='grid'><tr><th>Scenario</th>{head}</tr>"
+            f"{''.join(body)}</table>")
+
+
+def _gap(ref_rates: pd.Series, groups: list[str], reference: str) -> str:
+    """A sentence on the reference's attrition of named subgroups against other students."""
+    named = [g for g in groups if g != "none" and g in ref_rates]
+    if not named or "none" not in ref_rates:
+        return ""
+    said = " and ".join(f"{fmt_value('attrition', ref_rates[g])} of "
+                        f"{SUBGROUP_WORDS.get(g, plain_words(g))} students" for g in named)
+    return (f"<p>In {html.escape(title(reference))}, {html.escape(said)} leave without "
+            f"graduating, against {fmt_value('attrition', ref_rates['none'])} of other "
+            "students.</p>")
 
 
 def equity(cmp: Comparison) -> str:
     """HTML of the subgroup section: attrition and 4-year graduation tables, student mix."""
-    cols = ["replication", "subgroup", "status", "years_to_graduate", "loa_count"]
     rates = {}
     for name in cmp.names:
         path = cmp.directory / name / "students.parquet"
         if path.is_file():
-            rates[name] = subgroup_rates(pd.read_parquet(path, columns=cols))
+            rates[name] = group_rates(pd.read_parquet(path, columns=STUDENT_COLUMNS))
     if cmp.reference not in rates:
         return "<p class='muted'>No student table stored.</p>"
     groups = sorted({g for r in rates.values() for g in r["subgroup"]},
                     key=lambda g: (g == "none", g))
-    tables = []
-    for measure, words in (("attrition", "Attrition (left without graduating)"),
-                           ("graduated_4yr", "Graduated within 4 years")):
-        head = "".join(f"<th>{html.escape(SUBGROUP_LABELS.get(g, title(g)))}</th>"
-                       for g in groups)
-        body = []
-        ref = rates[cmp.reference]
-        for name in cmp.names:
-            cells = []
-            r = rates.get(name)
-            for g in groups:
-                if r is None:
-                    cells.append("<td>n/a</td>")
-                    continue
-                mine = r[r["subgroup"] == g].set_index("replication")[measure]
-                base = ref[ref["subgroup"] == g].set_index("replication")[measure]
-                m, lo, hi = mean_ci(mine.to_numpy())
-                cell = (f"{fmt_value('attrition', m)} <span class='muted small'>"
-                        f"({fmt_interval('attrition', lo, hi)})</span>")
-                if name != cmp.reference:
-                    both = pd.concat([base, mine], axis=1, keys=["b", "m"])
-                    d = paired_difference(both["b"].to_numpy(), both["m"].to_numpy())
-                    row = pd.Series({"diff": d["diff"], "diff_ci_low": d["ci_low"],
-                                     "diff_ci_high": d["ci_high"],
-                                     "higher_is_better": measure == "graduated_4yr"})
-                    cell += f"<div class='small'>{change_html(row, 'attrition')}</div>"
-                cells.append(f"<td>{cell}</td>")
-            body.append(f"<tr><th class='row'>{html.escape(title(name))}</th>"
-                        f"{''.join(cells)}</tr>")
-        tables.append(f"<h3>{words}</h3><table class='grid'><tr><th>Scenario</th>{head}</tr>"
-                      f"{''.join(body)}</table>")
-    share = rates[cmp.reference].groupby("subgroup")["students"].sum()
+    tables = [_table(rates, cmp, groups, measure, words) for measure, words in MEASURES]
+    ref = rates[cmp.reference]
+    share = ref.groupby("subgroup")["students"].sum()
     share = share / share.sum()
-    mix = ", ".join(f"{SUBGROUP_LABELS.get(g, title(g))} {100 * share.get(g, 0):.0f}%"
-                    for g in groups)
-    ref_rates = rates[cmp.reference].groupby("subgroup")["attrition"].mean()
-    named = [g for g in groups if g != "none" and g in ref_rates]
-    gap = ""
-    if named and "none" in ref_rates:
-        said = " and ".join(f"{fmt_value('attrition', ref_rates[g])} of "
-                            f"{SUBGROUP_WORDS.get(g, plain_words(g))} students" for g in named)
-        gap = (f"<p>In {html.escape(title(cmp.reference))}, {html.escape(said)} leave without "
-               f"graduating, against {fmt_value('attrition', ref_rates['none'])} of other "
-               "students.</p>")
+    mix = ", ".join(f"{_label(g)} {100 * share.get(g, 0):.0f}%" for g in groups)
+    gap = _gap(ref.groupby("subgroup")["attrition"].mean(), groups, cmp.reference)
     return gap + (f"<p>Student mix: {html.escape(mix)}. Each cell: mean over replications (95% CI);"
             f" below it, the change from {html.escape(title(cmp.reference))} in percentage "
             "points, paired by replication.</p>" + "".join(tables))

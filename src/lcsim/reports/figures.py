@@ -1,8 +1,9 @@
 """The figures of the committee report and how they are embedded in the page.
 
-`draw_figures` draws them with `lcsim.reports.plots` from the stored tables (the Kaplan–Meier curves
-from each scenario's episodes.parquet), saves them under DIR/figures/ and returns the PNG
-bytes, which `embed_png` puts into the page as data URIs so report.html stands alone.
+`draw_figures` draws them with `lcsim.reports.plots` from the stored tables (the Kaplan–Meier
+curves from each scenario's episodes.parquet, censored as the metrics are by
+`lcsim.outcomes.episodes.help_curve`), saves them under DIR/figures/ and returns the PNG bytes,
+which `embed_png` puts into the page as data URIs so report.html stands alone.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from lcsim.comparison.result import Comparison
+from lcsim.outcomes.episodes import help_curve
 from lcsim.reports import plots
 from lcsim.reports.format import title
-from lcsim.stats.analysis import km_curve
 
 KM_HORIZON = 365.0  # days shown in the time-to-intervention figure
 FOREST = (
@@ -48,28 +49,6 @@ CHANNEL_LABELS = {"detected_by_self": "the student asked for help",
                   "detected_by_institution": "grades"}
 
 
-def km_data(episodes: pd.DataFrame, horizon: float = KM_HORIZON) -> pd.DataFrame:
-    """Pooled Kaplan–Meier curve of days from onset to intervention, on a daily grid.
-
-    As in `lcsim.outcomes.registry`: episodes without an intervention are censored at ``ended_at``,
-    or, if still open, at the last time seen in their replication. Columns ``time``,
-    ``survival`` (share still without help).
-    """
-    eps = episodes[episodes["onset"].notna()]
-    if eps.empty:
-        return pd.DataFrame({"time": [0.0], "survival": [1.0]})
-    observed = eps["intervention_start"].notna().to_numpy()
-    end = eps["intervention_start"].where(observed, eps["ended_at"])
-    begin = eps["onset"]
-    last = pd.concat([end, begin], axis=1).max(axis=1)
-    horizon_rep = last.groupby(eps["replication"]).transform("max")
-    end = end.fillna(horizon_rep).to_numpy(dtype=float)
-    curve = km_curve(end - begin.to_numpy(dtype=float), observed)
-    grid = np.arange(0.0, horizon + 1.0)
-    idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
-    return pd.DataFrame({"time": grid, "survival": curve["survival"].to_numpy()[idx]})
-
-
 def _display(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(scenario=table["scenario"].map(title))
 
@@ -93,7 +72,7 @@ def draw_figures(cmp: Comparison) -> dict[str, bytes]:
         if path.is_file():
             eps = pd.read_parquet(path, columns=["replication", "onset", "intervention_start",
                                                  "ended_at"])
-            curves.append(km_data(eps).assign(scenario=title(name)))
+            curves.append(help_curve(eps, KM_HORIZON).assign(scenario=title(name)))
     if curves:
         medians = {title(n): cmp.row(n, "time_to_intervention_median_days")["mean"]
                    for n in cmp.names}

@@ -11,7 +11,7 @@ every figure.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,33 +117,55 @@ def _point(ax: Axes, x: float, y: float, low: float, high: float, colour: Any) -
         ax.plot(x, y, "o", color=colour, markersize=5)
 
 
+def _points(ax: Axes, table: pd.DataFrame, panel: Panel, names: Sequence[str], y: np.ndarray,
+            columns: tuple[str, str, str], colour: Callable[[str, pd.Series, float, float, float],
+                                                          Any]) -> pd.DataFrame:
+    """Draw each named scenario's value and CI (``columns``) for one panel, top to bottom;
+    return the panel's rows (indexed by scenario)."""
+    rows = table[table["metric"] == panel.metric].set_index("scenario")
+    for yi, name in zip(y, names, strict=True):
+        if name not in rows.index:
+            continue
+        r = rows.loc[name]
+        v, lo, hi = (float(r[c]) * panel.scale for c in columns)
+        _point(ax, v, yi, lo, hi, colour(name, r, v, lo, hi))
+    return rows
+
+
+def _frame(ax: Axes, y: np.ndarray, names: Sequence[str], panel: Panel, xlabel: str) -> None:
+    """Scenario names on the y axis, the panel's title and the x label."""
+    ax.set_yticks(y, names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_title(panel.title, fontsize=9.5)
+    ax.set_xlabel(xlabel, fontsize=8.5)
+    ax.margins(x=0.15)
+
+
+def _names_on_first_column(axes: Sequence[Axes]) -> None:
+    for ax in axes:
+        spec = ax.get_subplotspec()
+        if spec is not None and spec.colspan.start != 0:
+            ax.set_yticklabels([])
+
+
 def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str],
            reference: str, ncols: int = 4) -> Figure:
     """Paired differences from the reference (point and 95% CI) per proposal, one panel a metric.
 
     ``table`` has the comparison.csv columns (``scenario`` holding display names).
     """
+    def verdict(name: str, r: pd.Series, d: float, lo: float, hi: float) -> str:
+        return _verdict_colour(d, lo, hi, r["higher_is_better"])
+
     with _style():
         fig, axes = _grid(len(panels), ncols, 0.45 * len(proposals) + 1.3)
         y = np.arange(len(proposals))[::-1]
         for ax, panel in zip(axes, panels, strict=True):
-            rows = table[table["metric"] == panel.metric].set_index("scenario")
-            for yi, name in zip(y, proposals, strict=True):
-                if name not in rows.index:
-                    continue
-                r = rows.loc[name]
-                d, lo, hi = (float(r[c]) * panel.scale
-                             for c in ("diff", "diff_ci_low", "diff_ci_high"))
-                _point(ax, d, yi, lo, hi, _verdict_colour(d, lo, hi, r["higher_is_better"]))
+            _points(ax, table, panel, proposals, y, ("diff", "diff_ci_low", "diff_ci_high"),
+                    verdict)
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.set_yticks(y, proposals)
-            ax.set_ylim(-0.6, len(proposals) - 0.4)
-            ax.set_title(panel.title, fontsize=9.5)
-            ax.set_xlabel(f"difference ({panel.unit})", fontsize=8.5)
-            ax.margins(x=0.15)
-        for ax in axes:
-            if ax.get_subplotspec().colspan.start != 0:
-                ax.set_yticklabels([])
+            _frame(ax, y, proposals, panel, f"difference ({panel.unit})")
+        _names_on_first_column(axes)
         fig.suptitle(f"Difference from {reference} (95% CI). Green: better, red: worse, "
                      "grey: not distinguishable from no change", fontsize=10)
     return fig
@@ -193,26 +215,15 @@ def point_ranges(table: pd.DataFrame, panels: Sequence[Panel], order: Sequence[s
         fig, axes = _grid(len(panels), ncols, 0.42 * len(order) + 1.3)
         y = np.arange(len(order))[::-1]
         for ax, panel in zip(axes, panels, strict=True):
-            rows = table[table["metric"] == panel.metric].set_index("scenario")
-            for yi, name in zip(y, order, strict=True):
-                if name not in rows.index:
-                    continue
-                r = rows.loc[name]
-                m, lo, hi = (float(r[c]) * panel.scale for c in ("mean", "ci_low", "ci_high"))
-                _point(ax, m, yi, lo, hi, colours[name])
+            rows = _points(ax, table, panel, order, y, ("mean", "ci_low", "ci_high"),
+                           lambda name, *_: colours[name])
             if refline and panel.metric in refline:
                 ax.axvline(refline[panel.metric], color="black", linewidth=0.8, linestyle="--")
             ref = rows["mean"].get(order[0], np.nan) * panel.scale if len(rows) else np.nan
             if np.isfinite(ref):
                 ax.axvline(ref, color=REFERENCE_COLOR, linewidth=0.8, linestyle=":")
-            ax.set_yticks(y, order)
-            ax.set_ylim(-0.6, len(order) - 0.4)
-            ax.set_title(panel.title, fontsize=9.5)
-            ax.set_xlabel(panel.unit, fontsize=8.5)
-            ax.margins(x=0.15)
-        for ax in axes:
-            if ax.get_subplotspec().colspan.start != 0:
-                ax.set_yticklabels([])
+            _frame(ax, y, order, panel, panel.unit)
+        _names_on_first_column(axes)
     return fig
 
 

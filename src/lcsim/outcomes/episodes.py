@@ -1,0 +1,52 @@
+"""Times of difficulty episodes under right censoring: the inputs of every Kaplan–Meier figure.
+
+An episode that ends (recovery, exit, end of follow-up) before being noticed or helped is
+censored at ``ended_at``; one still open when the run stops is censored at the last time seen in
+its replication. `lcsim.outcomes.compute` takes its KM quantiles from `durations`, and the
+committee report draws `help_curve` of the stored episodes, so both censor alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lcsim.stats.survival import km_curve
+
+
+def durations(episodes: pd.DataFrame, start: str, event: str,
+              by: str | None = None) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Days from ``start`` to ``event`` (or to censoring) and whether ``event`` was observed.
+
+    Only episodes with a ``start`` count. ``by`` names the column that tells replications apart
+    (``"replication"`` in a stored table); ``None`` takes the table as one replication.
+    """
+    eps = episodes[episodes[start].notna()]
+    observed = eps[event].notna().to_numpy()
+    end = eps[event].where(observed, eps["ended_at"]).to_numpy(dtype=float)
+    begin = eps[start].to_numpy(dtype=float)
+    if not len(eps):
+        return end - begin, observed
+    last = np.fmax(end, begin)  # the last time each episode was seen
+    if by is None:
+        horizon: NDArray[np.float64] | float = last.max()
+    else:
+        horizon = pd.Series(last).groupby(eps[by].to_numpy()).transform("max").to_numpy()
+    end = np.where(np.isnan(end), horizon, end)  # still open at the end of the run
+    return end - begin, observed
+
+
+def help_curve(episodes: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Pooled Kaplan–Meier curve of days from onset to intervention, on a daily grid.
+
+    ``episodes`` is a stored table (replications told apart by ``replication``). Columns
+    ``time`` (0 to ``horizon`` days) and ``survival`` (share of episodes still without help).
+    """
+    times, observed = durations(episodes, "onset", "intervention_start", by="replication")
+    if not times.size:
+        return pd.DataFrame({"time": [0.0], "survival": [1.0]})
+    curve = km_curve(times, observed)
+    grid = np.arange(0.0, horizon + 1.0)
+    idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
+    return pd.DataFrame({"time": grid, "survival": curve["survival"].to_numpy()[idx]})

@@ -1,0 +1,92 @@
+"""Tests for lcsim.outcomes: the metric formulas that `compute` and the report both use."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcsim.outcomes.compute import compute
+from lcsim.outcomes.episodes import durations, help_curve
+from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.students import group_rates
+
+STUDENTS = pd.DataFrame({
+    "replication": [0, 0, 0, 0, 1, 1],
+    "subgroup": ["urim", "urim", "none", "none", "urim", "none"],
+    "status": ["withdrawn", "graduated", "graduated", "dismissed", "graduated", "enrolled"],
+    "years_to_graduate": [np.nan, 4.0, 5.0, np.nan, 4.0, np.nan],
+    "loa_count": [1, 0, 0, 0, 2, 0],
+})
+EPISODES = pd.DataFrame({
+    "replication": [0, 0, 0, 0, 1, 1],
+    "onset": [0.0, 0.0, 100.0, 0.0, 0.0, 0.0],
+    "intervention_start": [10.0, np.nan, np.nan, np.nan, np.nan, 250.0],
+    # 2nd: recovered unhelped at day 5 (censored); 3rd: still open when replication 0 ends
+    # (its last time is 300, so censored at 200 days); 5th: unhelped, ends at 1000.
+    "ended_at": [10.0, 5.0, np.nan, 300.0, 1000.0, 250.0],
+})
+
+
+def _replication(rep: int) -> SimpleNamespace:
+    """One replication's tables as the model hands them to `compute` (no replication column)."""
+    st = STUDENTS[STUDENTS["replication"] == rep].drop(columns="replication")
+    st = st.assign(belonging=0.5, peer_ties=2.0, faculty_connected=True, identity=0.5,
+                   clinical_skills=0.5)
+    ep = EPISODES[EPISODES["replication"] == rep].drop(columns="replication")
+    ep = ep.assign(channel="peer", outcome="recovered", detected_at=ep["onset"] + 1.0,
+                   referred_at=np.nan)
+    return SimpleNamespace(students=st.reset_index(drop=True), episodes=ep.reset_index(drop=True),
+                           totals={"faculty_hours_demanded": 1.0, "faculty_hours_protected": 2.0})
+
+
+def test_help_curve_censors_as_the_metrics_do() -> None:
+    s = help_curve(EPISODES, horizon=300).set_index("time")["survival"]
+    # Day 10: 5 at risk, 1 helped -> 4/5. Day 250: at risk are the ones censored at 300 and
+    # 1000 and the one helped at 250 -> 4/5 * 2/3. Counting the recovery as help would give
+    # 5/6 at day 5; censoring the open episode at the last time of *all* replications (1000)
+    # would leave 4 at risk at day 250 -> 3/5.
+    assert s[4] == 1.0 and s[9] == 1.0
+    assert s[10] == pytest.approx(0.8) and s[249] == pytest.approx(0.8)
+    assert s[250] == pytest.approx(8 / 15) and s[300] == pytest.approx(8 / 15)
+
+
+def test_help_curve_without_episodes_is_flat() -> None:
+    curve = help_curve(EPISODES.iloc[:0], horizon=30)
+    assert curve.to_dict("list") == {"time": [0.0], "survival": [1.0]}
+
+
+def test_durations_censor_open_episodes_per_replication() -> None:
+    times, observed = durations(EPISODES, "onset", "intervention_start", by="replication")
+    assert times.tolist() == [10.0, 5.0, 200.0, 300.0, 1000.0, 250.0]
+    assert observed.tolist() == [True, False, False, False, False, True]
+    # One replication alone: the same censoring without a replication column.
+    one, seen = durations(EPISODES[EPISODES["replication"] == 0].drop(columns="replication"),
+                          "onset", "intervention_start")
+    assert one.tolist() == [10.0, 5.0, 200.0, 300.0] and seen.tolist() == [True] + [False] * 3
+
+
+def test_group_rates() -> None:
+    r = group_rates(STUDENTS).set_index(["replication", "subgroup"])
+    assert r.loc[(0, "urim"), "attrition"] == 0.5 and r.loc[(0, "none"), "attrition"] == 0.5
+    assert r.loc[(0, "none"), "graduated_4yr"] == 0.0 and r.loc[(1, "urim"), "graduated_4yr"] == 1
+    assert r.loc[(1, "urim"), "leave_of_absence"] == 1.0 and r.loc[(0, "urim"), "students"] == 2
+
+
+@pytest.mark.parametrize("rep", [0, 1])
+def test_compute_and_the_report_share_their_formulas(rep: int) -> None:
+    row = compute(_replication(rep))
+    assert set(METRIC_NAMES) <= set(row)
+    rates = group_rates(STUDENTS[STUDENTS["replication"] == rep])
+    for r in rates.itertuples():
+        assert row[f"{SUBGROUP_PREFIX}{r.subgroup}"] == r.attrition
+    mine = STUDENTS[STUDENTS["replication"] == rep]
+    assert row["attrition"] == group_rates(mine, by=["replication"])["attrition"].item()
+    assert row["graduated_4yr"] == group_rates(mine, by=["replication"])["graduated_4yr"].item()
+    # The KM median of compute is where the report's curve of this replication first reaches 1/2.
+    curve = help_curve(EPISODES[EPISODES["replication"] == rep], horizon=400)
+    half = curve.loc[curve["survival"] <= 0.5, "time"]
+    expected = half.iloc[0] if len(half) else np.nan
+    assert row["time_to_intervention_median_days"] == pytest.approx(expected, nan_ok=True)
