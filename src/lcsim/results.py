@@ -124,7 +124,7 @@ class SweepResults:
             return 0
         from lcsim.sweeps.runner import SweepTasks
 
-        return sum(len(task.payload.batch.reps) for task in SweepTasks(self.plan)
+        return sum(len(task.payload.reps) for task in SweepTasks(self.plan)
                    if task.key in self.failures)
 
     def top_factors(self, n: int = 3) -> dict[str, list[dict[str, Any]]]:

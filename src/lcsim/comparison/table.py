@@ -24,7 +24,7 @@ from lcsim.outcomes.registry import (
     SUBGROUP_PREFIX,
 )
 from lcsim.stats.differences import holm, paired_difference, prob_best, unpaired_difference
-from lcsim.stats.intervals import mean_ci
+from lcsim.stats.intervals import may_average, mean_ci
 
 LEVEL = 0.95
 N_BOOT = 2000
@@ -63,14 +63,14 @@ def _difference(ref: np.ndarray, prop: np.ndarray, crn: bool) -> dict[str, float
 
 
 def _complete(runs: Mapping[str, pd.DataFrame], metric: str) -> np.ndarray:
-    """Per scenario: may `metric` be summarised? Not a censored quantile (metrics.
-    BEYOND_FOLLOW_UP) missing in one of the scenario's own replications: that value lies beyond
-    follow-up, and summaries that dropped it would be biased. A failed replication has no row
-    and does not count against it."""
-    if metric not in BEYOND_FOLLOW_UP:
-        return np.ones(len(runs), dtype=bool)
-    return np.array([metric not in df.columns or not df[metric].isna().any()
-                     for df in runs.values()], dtype=bool)
+    """Per scenario: may `metric` be averaged (`lcsim.stats.intervals.may_average`)? A failed
+    replication has no row and does not count against it; a scenario without the column has
+    nothing missing."""
+    present = [df[metric].notna().sum() if metric in df.columns else len(df)
+               for df in runs.values()]
+    rows = [len(df) for df in runs.values()]
+    return may_average([metric], np.array(present)[:, None], np.array(rows)[:, None],
+                       BEYOND_FOLLOW_UP)[:, 0]
 
 
 def comparison_table(runs: Mapping[str, pd.DataFrame], crn: bool = True) -> pd.DataFrame:

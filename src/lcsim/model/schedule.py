@@ -23,11 +23,9 @@ def from_teaching(tau: float, teaching: float) -> float:
     """Days since entry at which `tau` teaching days have elapsed."""
     years = math.floor(tau / teaching)
     rest = tau - years * teaching
-    if rest >= teaching:  # tau / teaching rounded down past a whole year
-        years, rest = years + 1, rest - teaching
-    elif rest < 0.0:  # ... or up past one
-        years, rest = years - 1, rest + teaching
-    return years * DAYS_PER_YEAR + rest
+    if rest >= teaching - EPS:  # a whole number of teaching years (lost to rounding): year start
+        years, rest = years + 1, max(0.0, rest - teaching)
+    return years * DAYS_PER_YEAR + max(0.0, rest)
 
 
 def contacts_after(days: float, phase: float, interval: float,

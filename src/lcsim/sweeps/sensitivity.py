@@ -32,6 +32,7 @@ from scipy import stats
 from lcsim.experiment.atomic import atomic_write_csv
 from lcsim.experiment.store import ResultStore
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
+from lcsim.stats.intervals import may_average
 
 LEVEL = 0.95
 RESAMPLES = 500  # bootstrap resamples for Sobol'/Morris CIs
@@ -112,7 +113,7 @@ def point_moments(directory: Path, n_points: int, batch_size: int = 4_096) -> Po
     mean = np.where(n > 0, mean, np.nan)
     # A censored quantile missing in some replication of a point lies beyond follow-up: the
     # point gets no mean rather than one biased low (metrics.BEYOND_FOLLOW_UP).
-    short = np.array([m in BEYOND_FOLLOW_UP for m in metrics or []], dtype=bool) & (n < runs)
+    short = ~may_average(metrics or [], n, runs, BEYOND_FOLLOW_UP)
     return PointMoments(metrics or [], n, np.where(short, np.nan, mean),
                         np.where(short, np.nan, m2))
 
