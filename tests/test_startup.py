@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("simpy", "scipy", "matplotlib", "dask", "distributed", "SALib", "pyarrow")
 
@@ -43,6 +45,11 @@ def test_validate_imports_no_simulator_statistics_plots_or_cluster() -> None:
 
 def test_help_imports_no_simulator_statistics_plots_or_cluster() -> None:
     assert _loaded(_cli("--help"), HEAVY) == []
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "report", "validate", "schema"])
+def test_each_command_help_imports_no_simulator_statistics_plots_or_cluster(command: str) -> None:
+    assert _loaded(_cli(command, "--help"), HEAVY) == []
 
 
 def test_every_command_help_line_is_listed_without_its_imports() -> None:

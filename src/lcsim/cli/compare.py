@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING
 
 from lcsim import api
 from lcsim.cli.common import add_execution, default_out, fmt, positive_int, refuse, seed_int
+from lcsim.comparison.defaults import (
+    DEFAULT_FIRST_ROUND,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+    ROUND,
+)
 
 if TYPE_CHECKING:
     from lcsim.comparison.result import Comparison
@@ -41,15 +47,6 @@ def target(text: str) -> tuple[str, float]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    # The help quotes the comparison's defaults; importing them loads the comparison layer,
-    # which is why only the command being run gets its arguments (see lcsim.cli.main).
-    from lcsim.comparison.checks import (
-        DEFAULT_FIRST_ROUND,
-        DEFAULT_MAX_REPLICATIONS,
-        DEFAULT_REPLICATIONS,
-    )
-    from lcsim.comparison.runner import ROUND
-
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml",
                    help="the reference first, then the proposals")
     p.add_argument("--replications", "-n", type=positive_int, default=None,

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import lcsim
+from lcsim.comparison.defaults import (
+    DEFAULT_FIRST_ROUND,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+)
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash
 from lcsim.experiment.resume import Kind
 from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
 
-DEFAULT_REPLICATIONS = 50
-DEFAULT_FIRST_ROUND = 20  # with --target-ci and no --replications
-DEFAULT_MAX_REPLICATIONS = 500
 RESERVED = frozenset({"compare.json", "comparison.csv", "comparison.json", "report.html",
                       "figures", "parts", "failures", ".", ".."})
 

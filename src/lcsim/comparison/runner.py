@@ -58,6 +58,7 @@ from lcsim.comparison.checks import (
     refuse_stray,
     replication_counts,
 )
+from lcsim.comparison.defaults import ROUND
 from lcsim.comparison.result import Comparison
 from lcsim.comparison.stores import Router, covered, plan, read_runs
 from lcsim.comparison.table import comparison_table, half_widths
@@ -68,8 +69,6 @@ from lcsim.experiment.atomic import atomic_write_csv, atomic_write_text
 from lcsim.experiment.engine import Failure, Task, execute, executor_for, executor_workers
 from lcsim.experiment.resume import finish_directory, start_directory
 from lcsim.experiment.store import ResultStore
-
-ROUND = 20  # replications added per round of --target-ci (a multiple of BATCH keeps keys aligned)
 
 
 @dataclass
