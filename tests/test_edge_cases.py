@@ -3,14 +3,17 @@ metrics with nothing noticed, the reserved subgroup name, sessions outside clerk
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from lcsim.config.scenario import Scenario
+from lcsim.experiment import replications as experiment
 from lcsim.experiment.engine import SerialExecutor
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.replications import run_scenario
@@ -114,3 +117,15 @@ def test_grades_are_seen_after_the_block_they_come_from_even_the_last_of_the_yea
     blocks = np.array([80.75, 161.5, 242.25, 323.0])
     assert np.all(np.isclose(day[:, None], blocks[None, :]).any(axis=1))
     assert np.isclose(day, 323.0).any()  # the last block's grades are seen in its own year
+
+
+def test_a_run_whose_every_replication_fails_reports_the_failures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(batch: experiment.Batch) -> dict[str, pd.DataFrame]:
+        raise RuntimeError("broken model")
+
+    monkeypatch.setattr(experiment, "run_batch", broken)
+    out = run_scenario(small(), tmp_path / "run", replications=6, seed=1,
+                       executor=SerialExecutor())
+    assert out.runs.empty and sorted(out.failures) == ["r000000-000004", "r000005-000005"]
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "failed"

@@ -10,7 +10,6 @@ command line and a notebook see the same thing. (`lcsim.compare` returns a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,14 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lcsim.outcomes.json_values import json_scalar
+
 if TYPE_CHECKING:
     from lcsim.config.scenario import Scenario
     from lcsim.sweeps.runner import SweepPlan
-
-
-def _num(x: float | None) -> float | None:
-    """JSON has no NaN: undefined values become null."""
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -82,8 +78,8 @@ class RunResults:
         metric, the mean and 95% CI (null where undefined)."""
         metrics: dict[str, dict[str, float | None]] = {}
         if len(self.runs):
-            metrics = {r.metric: {"mean": _num(r.mean), "ci_low": _num(r.ci_low),
-                                  "ci_high": _num(r.ci_high)}
+            metrics = {r.metric: {"mean": json_scalar(r.mean), "ci_low": json_scalar(r.ci_low),
+                                  "ci_high": json_scalar(r.ci_high)}
                        for r in self.summary().itertuples()}
         return {"scenario": self.scenario.name, "replications": int(len(self.runs)),
                 "seed": self.seed, "metrics": metrics}

@@ -18,7 +18,7 @@ import yaml
 from lcsim.comparison.checks import CompareError
 from lcsim.comparison.table import comparison_json
 from lcsim.config.scenario import Scenario
-from lcsim.experiment.store import ResultStore
+from lcsim.experiment.store import ResultStore, read_csv_table
 
 
 @dataclass
@@ -80,9 +80,9 @@ def load(directory: str | Path) -> Comparison:
         sub = directory / name
         data = yaml.safe_load((sub / "scenario.resolved.yaml").read_text(encoding="utf-8"))
         scenarios.append(Scenario.model_validate(data))
-        path = sub / "runs.csv"
-        runs[name] = (pd.read_csv(path) if path.is_file() and path.stat().st_size
-                      else pd.DataFrame({"replication": pd.Series(dtype="int64")}))
+        stored = read_csv_table(sub / "runs.csv")
+        runs[name] = (pd.DataFrame({"replication": pd.Series(dtype="int64")}) if stored is None
+                      else stored)
     failed = {name: ResultStore(directory / name).failures() for name in info["scenarios"]}
     return Comparison(directory, scenarios, runs, table, info,
                       {k: v for k, v in failed.items() if v})

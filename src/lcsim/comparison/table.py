@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcsim.outcomes.json_values import json_clean, json_scalar
 from lcsim.outcomes.registry import (
     BEYOND_FOLLOW_UP,
     HIGHER_IS_BETTER,
@@ -137,30 +138,8 @@ def half_widths(runs: Mapping[str, pd.DataFrame], metrics: Sequence[str],
 # --------------------------------------------------------------------------- JSON form
 
 
-def _num(x: Any) -> Any:
-    """JSON-safe scalar: NaN/inf/NA become null, numpy scalars become Python ones."""
-    if x is None or x is pd.NA:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
-def _clean(obj: Any) -> Any:
-    """Recursively make an object JSON-safe (see `_num`)."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return _num(obj)
-
-
 def comparison_json(info: Mapping[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     """``info`` plus the table's rows under ``"comparison"``, JSON-safe (NaN as null)."""
-    rows = [{c: _num(v) for c, v in zip(table.columns, rec, strict=True)}
+    rows = [{c: json_scalar(v) for c, v in zip(table.columns, rec, strict=True)}
             for rec in table.itertuples(index=False, name=None)]
-    return _clean({**info, "comparison": rows})
+    return json_clean({**info, "comparison": rows})

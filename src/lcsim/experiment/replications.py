@@ -27,7 +27,7 @@ from lcsim.experiment.engine import Failure, Task, execute
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash, scenario_yaml
 from lcsim.experiment.resume import Kind, finish_directory, start_directory
-from lcsim.experiment.store import ResultStore
+from lcsim.experiment.store import ResultStore, read_csv_table
 from lcsim.model.simulation import Model, RunResult
 from lcsim.outcomes.compute import compute
 
@@ -135,8 +135,8 @@ def finish(directory: Path, scenario: Scenario, replications: int, workers: int 
     store.finalize("runs", "csv")
     for table in ("students", "episodes", "faculty"):
         store.finalize(table, "parquet")
-    runs = pd.read_csv(directory / "runs.csv") if (directory / "runs.csv").stat().st_size else \
-        pd.DataFrame()
+    runs = read_csv_table(directory / "runs.csv")
+    runs = pd.DataFrame() if runs is None else runs
     finish_directory(directory, RUN, bool(failures), {
         "replications": replications, "workers": workers,
         "failed_tasks": sorted(f.key for f in failures),

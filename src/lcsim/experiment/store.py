@@ -47,6 +47,14 @@ Filters = Any  # pyarrow compute Expression or DNF list of (column, op, value) t
 # --------------------------------------------------------------------------- schema helpers
 
 
+def read_csv_table(path: Path) -> pd.DataFrame | None:
+    """A CSV table written by `ResultStore.finalize`, or None when there is none (the file is
+    missing, or holds no columns because every task failed)."""
+    if not path.is_file() or not path.read_bytes().strip():
+        return None
+    return pd.read_csv(path)
+
+
 def _unify(schemas: Sequence[pa.Schema]) -> pa.Schema:
     """Common schema of all parts (null -> string, int -> float, missing columns allowed).
 

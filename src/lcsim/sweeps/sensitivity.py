@@ -31,6 +31,7 @@ from scipy import stats
 
 from lcsim.experiment.atomic import atomic_write_csv
 from lcsim.experiment.store import ResultStore
+from lcsim.outcomes.json_values import json_scalar
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP
 from lcsim.stats.intervals import may_average
 
@@ -281,16 +282,9 @@ def top_indices(sens: pd.DataFrame, design: str, n: int = 3) -> dict[str, list[d
         grp = grp.assign(_size=grp["value"].abs()).sort_values("_size", ascending=False)
         out[str(metric)] = [
             {"factor": r["factor"], "method": r["method"], "index": r["index"],
-             "value": _num(r["value"]), "ci_low": _num(r["ci_low"]),
-             "ci_high": _num(r["ci_high"])}
+             "value": json_scalar(r["value"]), "ci_low": json_scalar(r["ci_low"]),
+             "ci_high": json_scalar(r["ci_high"])}
             for r in grp.head(n).to_dict("records")]
     return out
 
 
-def _num(x: Any) -> float | None:
-    """JSON has no NaN: undefined values become null."""
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if np.isfinite(x) else None
