@@ -2,8 +2,10 @@
 
 Times to detection and intervention are Kaplan–Meier estimates: episodes that end (recovery,
 exit, end of follow-up) before being noticed or helped are censored there
-(`lcsim.outcomes.episodes`); the student-level formulas are in `lcsim.outcomes.students`. The
-names, meanings and directions are in `lcsim.outcomes.registry`.
+(`lcsim.outcomes.episodes`). The shares helped within 30 and 90 days are cumulative incidences
+(Aalen–Johansen), where those other ends compete with help instead. The student-level formulas
+are in `lcsim.outcomes.students`. The names, meanings and directions are in
+`lcsim.outcomes.registry`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from typing import Protocol
 
 import pandas as pd
 
-from lcsim.outcomes.episodes import durations
+from lcsim.outcomes.episodes import HELPED, durations, help_causes
 from lcsim.outcomes.registry import SUBGROUP_PREFIX
 from lcsim.outcomes.students import graduated_within, group_rates, left_school, took_leave
-from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, WITHDRAWN
+from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, STILL_OPEN, WITHDRAWN
+from lcsim.stats.competing import cumulative_incidence
 from lcsim.stats.survival import km_quantile
+
+HELP_WITHIN_DAYS = (30.0, 90.0)  # helped_within_30d, helped_within_90d
 
 
 class ReplicationTables(Protocol):
@@ -33,6 +38,12 @@ def _km(episodes: pd.DataFrame, start: str, event: str, q: float) -> float:
     return km_quantile(times, observed, q) if times.size else float("nan")
 
 
+def _helped_within(episodes: pd.DataFrame) -> list[float]:
+    """Cumulative incidence of help at each of `HELP_WITHIN_DAYS` (NaN without episodes)."""
+    times, causes = help_causes(episodes)
+    return [float(x) for x in cumulative_incidence(times, causes, HELPED, HELP_WITHIN_DAYS)]
+
+
 def compute(result: ReplicationTables) -> dict[str, float]:
     """All metrics of one replication, as a flat dict (a row of `runs.csv`)."""
     st, ep, tot = result.students, result.episodes, result.totals
@@ -42,7 +53,8 @@ def compute(result: ReplicationTables) -> dict[str, float]:
     detected = ep["channel"].dropna().map(CHANNEL_GROUP)
     nothing = float("nan")  # shares of noticed episodes are undefined when none was noticed
     shares = detected.value_counts(normalize=True) if len(detected) else pd.Series(dtype=float)
-    ended = ep[ep["outcome"] != "censored"]
+    ended = ep[ep["outcome"] != STILL_OPEN]
+    within_30, within_90 = _helped_within(ep)
     out = {
         "graduated_4yr": float(graduated_within(st, 4).mean()),
         "graduated_6yr": float(graduated_within(st, 6).mean()),
@@ -54,6 +66,8 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "time_to_detection_median_days": _km(ep, "onset", "detected_at", 0.5),
         "time_to_intervention_median_days": _km(ep, "onset", "intervention_start", 0.5),
         "time_to_intervention_p90_days": _km(ep, "onset", "intervention_start", 0.9),
+        "helped_within_30d": within_30,
+        "helped_within_90d": within_90,
         "unhelped_share": float(ended["intervention_start"].isna().mean())
         if len(ended) else float("nan"),
         "detected_by_peer": float(shares.get("peer", 0.0)) if len(detected) else nothing,

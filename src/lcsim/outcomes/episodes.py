@@ -1,9 +1,14 @@
-"""Times of difficulty episodes under right censoring: the inputs of every Kaplan–Meier figure.
+"""Times of difficulty episodes under right censoring: the inputs of every time-to-help figure.
 
 An episode that ends (recovery, exit, end of follow-up) before being noticed or helped is
 censored at ``ended_at``; one still open when the run stops is censored at the last time seen in
 its replication. `lcsim.outcomes.compute` takes its KM quantiles from `durations`, and the
 committee report draws `help_curve` of the stored episodes, so both censor alike.
+
+`help_causes` reads the same times as competing risks: an episode that ended in something
+other than help (recovery, a leave, leaving school, graduation) is a competing end, not a
+censoring; only episodes still open at the end of follow-up are censored. Its times are those of
+`durations` from onset to help, so the KM median and the cumulative incidence share one clock.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from lcsim.outcomes.tables import STILL_OPEN
+from lcsim.stats.competing import CENSORED
 from lcsim.stats.survival import km_curve
+
+HELPED, ENDED_OTHERWISE = 1, 2  # the cause codes of `help_causes` (CENSORED is 0)
 
 
 def durations(episodes: pd.DataFrame, start: str, event: str,
@@ -35,6 +44,22 @@ def durations(episodes: pd.DataFrame, start: str, event: str,
         horizon = pd.Series(last).groupby(eps[by].to_numpy()).transform("max").to_numpy()
     end = np.where(np.isnan(end), horizon, end)  # still open at the end of the run
     return end - begin, observed
+
+
+def help_causes(episodes: pd.DataFrame,
+                by: str | None = None) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Days from onset to the first end of each episode, and which end it was.
+
+    The cause is ``HELPED`` when help started (at ``intervention_start``), ``CENSORED`` when the
+    episode was still open at the end of follow-up (outcome ``"censored"`` or no ``ended_at``;
+    times as in `durations`), else ``ENDED_OTHERWISE`` (at ``ended_at``): the input of
+    `lcsim.stats.competing.cumulative_incidence`. ``by`` as in `durations`.
+    """
+    times, helped = durations(episodes, "onset", "intervention_start", by=by)
+    eps = episodes[episodes["onset"].notna()]
+    still_open = ((eps["outcome"] == STILL_OPEN) | eps["ended_at"].isna()).to_numpy()
+    causes = np.where(helped, HELPED, np.where(still_open, CENSORED, ENDED_OTHERWISE))
+    return times, causes.astype(np.int64)
 
 
 def help_curve(episodes: pd.DataFrame, horizon: float) -> pd.DataFrame:

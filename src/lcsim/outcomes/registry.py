@@ -34,6 +34,14 @@ METRICS: tuple[Metric, ...] = (
            "Kaplan–Meier median days from onset to the start of an intervention", False),
     Metric("time_to_intervention_p90_days",
            "Kaplan–Meier 90th percentile of days from onset to intervention", False),
+    Metric("helped_within_30d",
+           "share of episodes helped (intervention started) within 30 days of onset: Aalen–"
+           "Johansen cumulative incidence, where ending first in recovery, a leave, leaving or "
+           "graduating competes with help", True),
+    Metric("helped_within_90d",
+           "share of episodes helped (intervention started) within 90 days of onset: Aalen–"
+           "Johansen cumulative incidence, where ending first in recovery, a leave, leaving or "
+           "graduating competes with help", True),
     Metric("unhelped_share", "share of ended episodes that never reached an intervention", False),
     Metric("detected_by_peer", "share of noticed episodes noticed by peers or mentors", None),
     Metric("detected_by_faculty",

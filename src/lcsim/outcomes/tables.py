@@ -6,6 +6,7 @@ the model.
 
 ENROLLED, GRADUATED, DISMISSED, WITHDRAWN = "enrolled", "graduated", "dismissed", "withdrawn"
 ACADEMIC, WELLBEING, ISOLATION = "academic", "wellbeing", "isolation"
+STILL_OPEN = "censored"  # an episode's outcome when its student's follow-up ended first
 CHANNELS = ("self", "peer", "mentor", "coach", "facilitator", "advisor", "institution")
 CHANNEL_GROUP = {
     "self": "self", "peer": "peer", "mentor": "peer", "coach": "faculty",
