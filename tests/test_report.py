@@ -21,7 +21,7 @@ from lcsim.cli.main import main
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.reports.cards import changes
-from lcsim.reports.format import fmt_change, fmt_interval, title
+from lcsim.reports.format import fmt_change, fmt_interval, level_change_html, title
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -79,8 +79,16 @@ def test_headline_per_proposal_states_the_stored_differences(compared: Path) -> 
                 f"(95% CI {abs(t['diff_ci_high']):.0f} to {abs(t['diff_ci_low']):.0f})") in lc
     else:  # the small reference school's median was beyond follow-up in some replication
         assert "median time to intervention not available" in lc
+    for days in (30, 90):  # beside the median: both levels and the change, in points
+        metric = f"helped_within_{days}d"
+        h, ref_mean = table.loc[("coached-lc", metric)], table.loc[("ref", metric), "mean"]
+        assert h["diff_ci_low"] > 0  # the coached LC helps more episodes within the month
+        change = fmt_change(metric, h["diff"], h["diff_ci_low"], h["diff_ci_high"], inline=True)
+        assert (f"{100 * ref_mean:.1f}% \u2192 {100 * h['mean']:.1f}% ({change})") in lc
+    assert "Episodes helped within 30 days of onset: " in lc and "; within 90 days: " in lc
     same = _headline(text, "same")
     assert "4-year graduation no change" in same
+    assert "(no change: identical in every replication)" in same
 
 
 def test_cards_say_what_differs(compared: Path) -> None:
@@ -120,6 +128,28 @@ def test_changes_diff_the_resolved_scenarios() -> None:
 def test_change_in_plain_words(metric: str, d: float, lo: float, hi: float,
                                expected: str) -> None:
     assert fmt_change(metric, d, lo, hi) == expected
+
+
+def test_change_inline_for_text_in_parentheses() -> None:
+    assert (fmt_change("helped_within_30d", 0.254, 0.236, 0.273, inline=True)
+            == "+25.4 points, 95% CI +23.6 to +27.3")
+    assert (fmt_change("time_to_intervention_median_days", -23.2, -30.1, -16.9, inline=True)
+            == "23 days shorter, 95% CI 17 to 30")
+    assert (fmt_change("graduated_4yr", 0.0, 0.0, 0.0, inline=True)
+            == "no change: identical in every replication")
+    assert fmt_change("helped_within_90d", 0.1, np.nan, np.nan, inline=True) == "+10.0 points"
+
+
+def test_level_change_shows_both_levels_and_a_coloured_change() -> None:
+    row = pd.Series({"mean": 0.321, "diff": 0.254, "diff_ci_low": 0.236, "diff_ci_high": 0.273,
+                     "higher_is_better": True})
+    assert (level_change_html(row, "helped_within_30d", 0.067)
+            == "6.7% \u2192 32.1% (<span class='better'>+25.4 points, 95% CI +23.6 to +27.3"
+               "</span>)")
+    unclear = row.copy()
+    unclear[["diff_ci_low", "diff_ci_high"]] = [-0.01, 0.5]
+    assert level_change_html(unclear, "helped_within_30d", 0.067).endswith(
+        "</span>; <span class='muted'>no clear difference</span>)")
 
 
 def test_share_intervals_are_shown_within_0_and_100_percent() -> None:

@@ -36,6 +36,8 @@ SHOW: dict[str, Show] = {
     "time_to_detection_median_days": Show("Median time to being noticed", "days"),
     "time_to_intervention_median_days": Show("Median time to intervention", "days"),
     "time_to_intervention_p90_days": Show("Time to intervention, slowest 10%", "days"),
+    "helped_within_30d": Show("Episodes helped within 30 days of onset", "share"),
+    "helped_within_90d": Show("Episodes helped within 90 days of onset", "share"),
     "unhelped_share": Show("Episodes that never reached help", "share"),
     "faculty_load_ratio": Show("Faculty load (hours needed / protected)", "ratio"),
     "queue_wait_median_days": Show("Median wait from referral to help", "days"),
@@ -112,37 +114,44 @@ def fmt_interval(metric: str, low: float, high: float) -> str:
     return f"{a.removesuffix(' days')} to {b}"
 
 
-def fmt_change(metric: str, d: float, low: float, high: float, ci_words: bool = True) -> str:
-    """A difference in plain words: '+1.2 points (95% CI +0.6 to +1.8)', '23 days shorter ...'."""
-    kind = _kind(metric)
-    if not finite(d):
-        return "not available"
-    prefix = "95% CI " if ci_words else ""
+def _change_parts(kind: str, d: float, low: float, high: float) -> tuple[str, str]:
+    """A finite difference and its CI (``""`` without one) in the words of its kind of unit."""
     has_ci = finite(low, high)
-    if has_ci and d == 0 and low == 0 and high == 0:
-        return "no change (identical in every replication)"
     if kind == "days":
         k = _day_digits(d, low, high)
-        word = "shorter" if d < 0 else "longer"
-        text = f"{_plain(abs(d), k)} days {word}"
+        text = f"{_plain(abs(d), k)} days {'shorter' if d < 0 else 'longer'}"
         if not has_ci:
-            return text
+            return text, ""
         if high < 0:
-            ci = f"{_plain(abs(high), k)} to {_plain(abs(low), k)}"
-        elif low > 0:
-            ci = f"{_plain(low, k)} to {_plain(high, k)}"
-        else:
-            ci = f"{_plain(abs(low), k)} shorter to {_plain(high, k)} longer"
-        return f"{text} ({prefix}{ci})"
+            return text, f"{_plain(abs(high), k)} to {_plain(abs(low), k)}"
+        if low > 0:
+            return text, f"{_plain(low, k)} to {_plain(high, k)}"
+        return text, f"{_plain(abs(low), k)} shorter to {_plain(high, k)} longer"
     if kind == "share":
         k = _pts_digits(100 * d, 100 * low, 100 * high)
-        text = f"{_signed(100 * d, k)} points"
         ci = f"{_signed(100 * low, k)} to {_signed(100 * high, k)}" if has_ci else ""
-    else:
-        k = {"score": 3, "ratio": 2}.get(kind, 1)
-        text = _signed(d, k)
-        ci = f"{_signed(low, k)} to {_signed(high, k)}" if has_ci else ""
-    return f"{text} ({prefix}{ci})" if has_ci else text
+        return f"{_signed(100 * d, k)} points", ci
+    k = {"score": 3, "ratio": 2}.get(kind, 1)
+    return _signed(d, k), f"{_signed(low, k)} to {_signed(high, k)}" if has_ci else ""
+
+
+def fmt_change(metric: str, d: float, low: float, high: float, ci_words: bool = True,
+               inline: bool = False) -> str:
+    """A difference in plain words: '+1.2 points (95% CI +0.6 to +1.8)', '23 days shorter ...'.
+
+    ``inline`` joins the CI with a comma ('+1.2 points, 95% CI +0.6 to +1.8'), for text that is
+    itself in parentheses.
+    """
+    if not finite(d):
+        return "not available"
+    if finite(low, high) and d == 0 and low == 0 and high == 0:
+        return ("no change: identical in every replication" if inline
+                else "no change (identical in every replication)")
+    text, ci = _change_parts(_kind(metric), d, low, high)
+    prefix = "95% CI " if ci_words else ""
+    if not ci:
+        return text
+    return f"{text}, {prefix}{ci}" if inline else f"{text} ({prefix}{ci})"
 
 
 def verdict_of(row: pd.Series) -> str:
@@ -161,11 +170,25 @@ def change_html(row: pd.Series, metric: str) -> str:
     verdict = verdict_of(row)
     text = html.escape(fmt_change(metric, row["diff"], row["diff_ci_low"],
                                   row["diff_ci_high"]))
-    note = ""
-    if verdict == "unclear" and not (row["diff"] == 0 and row["diff_ci_low"] == 0
-                                     and row["diff_ci_high"] == 0):
-        note = " <span class='muted'>(no clear difference)</span>"
+    note = " <span class='muted'>(no clear difference)</span>" if _unclear(row, verdict) else ""
     return f"<span class='{verdict}'>{text}</span>{note}"
+
+
+def _unclear(row: pd.Series, verdict: str) -> bool:
+    """Whether to say 'no clear difference': the CI spans 0 and the change is not exactly 0."""
+    return verdict == "unclear" and not (row["diff"] == 0 and row["diff_ci_low"] == 0
+                                         and row["diff_ci_high"] == 0)
+
+
+def level_change_html(row: pd.Series, metric: str, reference_mean: float) -> str:
+    """Both levels and the change: '6.7% \u2192 32.1% (+25.4 points, 95% CI +23.6 to +27.3)',
+    the change coloured by verdict as in `change_html`."""
+    verdict = verdict_of(row)
+    levels = f"{fmt_value(metric, reference_mean)} \u2192 {fmt_value(metric, row['mean'])}"
+    text = html.escape(fmt_change(metric, row["diff"], row["diff_ci_low"], row["diff_ci_high"],
+                                  inline=True))
+    note = "; <span class='muted'>no clear difference</span>" if _unclear(row, verdict) else ""
+    return f"{levels} (<span class='{verdict}'>{text}</span>{note})"
 
 
 def plain_words(name: str) -> str:

@@ -28,6 +28,7 @@ from lcsim.reports.format import (
     fmt_change,
     fmt_interval,
     fmt_value,
+    level_change_html,
     title,
     verdict_of,
 )
@@ -35,30 +36,40 @@ from lcsim.reports.format import (
 KEY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "attrition_academic",
                "attrition_nonacademic", "leave_of_absence", "episodes_per_100",
                "time_to_detection_median_days", "time_to_intervention_median_days",
-               "time_to_intervention_p90_days", "unhelped_share", "queue_wait_median_days",
+               "time_to_intervention_p90_days", "helped_within_30d", "helped_within_90d",
+               "unhelped_share", "queue_wait_median_days",
                "faculty_load_ratio", "faculty_connected_share", "belonging_mean")
 GLANCE = (("graduated_4yr", "4-year graduation"), ("attrition", "attrition"),
+          ("helped_within_30d", "episodes helped within 30 days of onset"),
           ("time_to_intervention_median_days", "time to intervention"),
           ("faculty_load_ratio", "faculty load"))
 
 
+def _help_words(cmp: Comparison, proposal: str) -> str:
+    """Time to help: the shares helped within 30 and 90 days (both levels) and the KM median."""
+    within = []
+    for metric, words in (("helped_within_30d", "Episodes helped within 30 days of onset"),
+                          ("helped_within_90d", "within 90 days")):
+        ref_mean = cmp.row(cmp.reference, metric)["mean"]
+        within.append(f"{words}: {level_change_html(cmp.row(proposal, metric), metric, ref_mean)}")
+    median = cmp.row(proposal, "time_to_intervention_median_days")
+    return (f"{within[0]}; {within[1]}; median time to intervention "
+            f"{change_html(median, 'time_to_intervention_median_days')}.")
+
+
 def headline(cmp: Comparison, proposal: str) -> str:
-    """HTML of a proposal's headline: graduation, time to intervention, attrition, load."""
+    """HTML of a proposal's headline: graduation and attrition, time to help, faculty load."""
     ref = title(cmp.reference)
-    parts = []
-    for metric, words in (("graduated_4yr", "4-year graduation"),
-                          ("time_to_intervention_median_days", "median time to intervention")):
-        row = cmp.row(proposal, metric)
-        parts.append(f"{words} {change_html(row, metric)}")
-    first = f"{parts[0]} vs {html.escape(ref)}; {parts[1]}."
+    grad = cmp.row(proposal, "graduated_4yr")
     att = cmp.row(proposal, "attrition")
+    first = (f"4-year graduation {change_html(grad, 'graduated_4yr')} vs {html.escape(ref)}; "
+             f"attrition {change_html(att, 'attrition')}.")
     load_p = cmp.row(proposal, "faculty_load_ratio")["mean"]
     load_r = cmp.row(cmp.reference, "faculty_load_ratio")["mean"]
-    second = (f"Attrition {change_html(att, 'attrition')}. Faculty load "
-              f"{fmt_value('faculty_load_ratio', load_p)} of protected hours "
-              f"({html.escape(ref)} {fmt_value('faculty_load_ratio', load_r)}).")
+    load = (f"Faculty load {fmt_value('faculty_load_ratio', load_p)} of protected hours "
+            f"({html.escape(ref)} {fmt_value('faculty_load_ratio', load_r)}).")
     return (f"<div class='headline'><h3>{html.escape(title(proposal))}</h3>"
-            f"<p class='lead'>{first[0].upper()}{first[1:]}</p><p>{second}</p></div>")
+            f"<p class='lead'>{first}</p><p>{_help_words(cmp, proposal)}</p><p>{load}</p></div>")
 
 
 def glance(cmp: Comparison) -> str:
@@ -191,7 +202,10 @@ def assumptions(cmp: Comparison) -> str:
         f"followed for {pop.follow_up_years} years.</li>"
         "<li>Times to being noticed and to intervention are Kaplan–Meier estimates: episodes "
         "that end before help (recovery, leaving, end of follow-up) count as censored, not as "
-        "fast or slow help.</li>"
+        "fast or slow help. The shares helped within 30 and 90 days of onset are of all "
+        "episodes: one that ends first in recovery, a leave or leaving school counts as not "
+        "helped (a cumulative incidence with competing risks, Aalen–Johansen); only episodes "
+        "still open at the end of follow-up are censored.</li>"
         "<li>Faculty load counts the hours the structure asks of faculty (meetings, small-group "
         "sessions, cases) against the hours it protects; a value above 1 means the plan needs "
         "more time than it protects.</li>"
