@@ -131,9 +131,9 @@ STRUCTURE_CASES = [
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
      s_("channels.coach_interval"), -1),  # in teaching days
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
-     s_("cohort.identity_target"), +1),
+     s_("development.identity_target"), +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
-     s_("cohort.skills_target"), +1),
+     s_("development.skills_target"), +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
      support_capacity, -1),  # meetings use coaches' protected time
     ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9},

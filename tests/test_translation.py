@@ -3,8 +3,9 @@
 `Structure.from_scenario` turns every scenario field into the numbers the model runs on; the
 rest of the model reads only those (docs/model.md). Checked twice: statically (no other model
 module touches a scenario's attributes or imports the config layer, bar the Model's annotation)
-and dynamically (a run through a scenario that records who reads it). Also: the model's own
-modules import one another without a circle, even for typing.
+and dynamically (a run through a scenario that records who reads it). The model's behavioural
+numbers are the scenario's assumptions, so its code holds no such number of its own. Also: the
+model's own modules import one another without a circle, even for typing.
 """
 
 from __future__ import annotations
@@ -55,6 +56,34 @@ def test_only_structure_reads_scenario_fields() -> None:
     importers = {path.name: config_imports(path) for path in modules}
     importers = {name: got for name, got in importers.items() if got and name != TRANSLATION}
     assert importers == {"simulation.py": {"Scenario"}}  # the Model's annotation only
+
+
+# Decimal numbers the model code may hold, by module, and why: none is a behavioural number
+# (those are the scenario's assumptions). 0.0 and 1.0 (bounds, identities) are allowed anywhere.
+ALLOWED_NUMBERS = {
+    "rules.py": {0.5: "middle of the belonging and skills scales (a normalisation)",
+                 1e-12: "clip of a uniform before a normal quantile",
+                 0.7: "SEVERITY_RECOVERY, until episodes.py reads EpisodeRates (lead)",
+                 1.6: "SEVERITY_RECOVERY, as above"},
+    "structure.py": {1.15: "ASSUMED_TRAINING_RESOLVE: the lead's help mechanism replaces it"},
+    "episodes.py": {0.5: "the middle of a uniform; a mitigated episode's remaining share (help, lead)"},
+    "schedule.py": {2.0: "the last exam block two days before the year end; a triangle's area"},
+    "bucket_queue.py": {0.25: "bucket width of the event queue (speed only)"},
+    "units.py": {365.0: "days a year", 30.0: "days of a hazard month", 1e-9: "time resolution"},
+}
+
+
+def decimal_numbers(path: Path) -> set[float]:
+    """Every decimal (float) literal in a module's code, docstrings excluded."""
+    return {node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and type(node.value) is float}
+
+
+def test_model_code_holds_no_behavioural_numbers() -> None:
+    found = {path.name: decimal_numbers(path) - {0.0, 1.0} for path in MODEL_DIR.glob("*.py")}
+    extra = {name: sorted(numbers - set(ALLOWED_NUMBERS.get(name, {})))
+             for name, numbers in found.items()}
+    assert {name: got for name, got in extra.items() if got} == {}
 
 
 class Recorder:

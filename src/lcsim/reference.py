@@ -95,6 +95,8 @@ def _default(info: FieldInfo) -> str:
         model, many = _section_of(info.annotation)
         if model is not None and many:
             return f"{len(value)} items (below)"
+        if isinstance(value, BaseModel):
+            return "section defaults"
         return _yaml_value(value)
     value = info.default
     if isinstance(value, BaseModel):

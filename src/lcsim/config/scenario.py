@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lcsim.config.assumptions import Assumptions
+
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -284,6 +286,10 @@ class Scenario(Part):
     space: Space | None = None
     leadership: Leadership = Leadership()
     inclusion: Inclusion = Inclusion()
+    assumptions: Assumptions = Field(
+        default_factory=Assumptions,
+        description="how students and staff respond (docs/assumptions.md); unset names take "
+        "the shipped defaults")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

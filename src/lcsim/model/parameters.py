@@ -1,7 +1,8 @@
 """The numbers the model runs on, grouped by what they describe; `Structure` holds them.
 
 These are plain values (rates per day, probabilities, capacities, days); `structure.py` sets
-them from a scenario, in one place, and the rest of the model reads only these.
+them from a scenario's levers and assumptions, in one place, and the rest of the model reads
+only these.
 """
 
 from __future__ import annotations
@@ -46,8 +47,22 @@ class Cohort:
     mentees_per_mentor: int  # 0 without peer mentoring
     mentors_per_year: int
     connected_meetings: float  # one-to-one meetings a year that can make a faculty connection
+    connection_threshold: int  # attended meetings in year 1 that make a faculty connection
+    attendance: float  # share of scheduled one-to-one meetings that happen
+
+
+@dataclass(frozen=True, slots=True)
+class Development:
+    """Where a student's belonging, professional identity and clinical skills start and head."""
+
+    belonging_base: float  # with no ties, before the subgroup offset
+    belonging_per_tie: float  # added at full tie factor
+    belonging_mentor: float  # added while a near-peer mentor is active
+    belonging_connected: float  # added by a faculty connection
+    identity_start: float
     identity_target: float
-    skills_target: float
+    skills_target: float  # clinical skills start at 0
+    growth_days: float  # time constant of identity and skills growth
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +75,9 @@ class Peers:
     ties_initial: float
     ties_max: float
     ties_rate_factor: float
-
+    tie_per_contact: float  # share of the gap to ties_max closed by one contact
+    tie_half: float  # ties at which the tie factor T / (T + tie_half) is one half
+    isolation_factor: float  # peers notice isolation episodes this much as often
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,8 @@ class Channels:
 
     self_rate: float
     self_belonging_effect: float
+    self_connected: float  # a faculty connection multiplies the rate of asking for help
+    visibility_sd: float  # log-scale spread of an episode's visibility to every channel
     mentor_rate: float
     mentor_detect: float
     coach_meetings: float  # a year
@@ -122,6 +141,12 @@ class SetbackRates:
     strain_days: float
     strain_effect: float
     activities_before_exams: bool
+    activities_protection: float  # share of academic conversions the activities remove
+    belonging_slope: float  # conversion x exp(-slope (b - 0.5))
+    mentor_factor: float  # conversion multiplier while a near-peer mentor is active
+    connected_factor: float  # conversion multiplier for a student with a faculty connection
+    skills_slope: float  # clerkship academic conversion x exp(-slope (S - 0.5))
+    conversion_cap: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +160,15 @@ class EpisodeRates:
     background_withdraw: float  # chance a year
     fail_if_unresolved: float
     fail_if_in_intervention: float
+    isolation_share: float  # of personal episodes at belonging 0.5 (+ 0.5 - b, within bounds)
+    isolation_bounds: tuple[float, float]
+    severity_mild: float  # share of episodes that are mild
+    severity_moderate: float
+    hazard_by_severity: tuple[float, ...]  # multiplier of withdraw_rate, by severity (1-3)
+    recovery_by_severity: tuple[float, ...]  # multiplier of recovery_days, by severity (1-3)
+    belonging_slope: float  # hazard of leaving x exp(-slope (b - 0.5))
+    identity_slope: float  # hazard of leaving x exp(-slope (I - identity_reference))
+    identity_reference: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import numpy as np
 
 from lcsim.model.agents import Faculty, Student
 from lcsim.model.streams import Streams
-from lcsim.model.structure import ASSUMED_ATTENDANCE, Structure
+from lcsim.model.structure import Structure
 from lcsim.model.units import DAYS_PER_YEAR
 
 PERSONAL_DRAWS = 12  # pre-drawn personal setback times per student (more are redrawn)
@@ -74,7 +74,8 @@ def build_students(structure: Structure, streams: Streams) -> tuple[list[Student
             draws.phases[sid] = ((entry_u[1] * teaching) % channels.coach_interval,
                                  (entry_u[2] * teaching) % channels.advisor_interval,
                                  (entry_u[3] * teaching) % channels.session_interval)
-            student.connected = binomial_at_least(entry_u[4], meetings, ASSUMED_ATTENDANCE, 2)
+            student.connected = binomial_at_least(entry_u[4], meetings, cohort.attendance,
+                                                  cohort.connection_threshold)
             career = streams.event_uniforms("career", sid, 0, 1 + 2 * year_ends)
             student.research = bool(career[0] < calendar.research_prob)
             draws.career_u[sid] = career

@@ -13,7 +13,7 @@ import numpy as np
 import simpy
 
 from lcsim.model.agents import RESOLVING, Episode, Student
-from lcsim.model.rules import ASSUMED_IDENTITY_HAZARD, RESEARCH_YEAR, Rules
+from lcsim.model.rules import RESEARCH_YEAR, Rules
 from lcsim.model.structure import Structure
 from lcsim.model.units import DAYS_PER_YEAR
 from lcsim.outcomes.tables import ACADEMIC, DISMISSED, ENROLLED, GRADUATED, WITHDRAWN
@@ -76,7 +76,7 @@ class Progression:
         s.year_start += DAYS_PER_YEAR
         identity = self.rules.identity(s, now)
         hazard = rates.background_withdraw * s.risk
-        hazard *= math.exp(-ASSUMED_IDENTITY_HAZARD * (identity - 0.6))
+        hazard *= math.exp(-rates.identity_slope * (identity - rates.identity_reference))
         if background < hazard:
             return self.finish(s, WITHDRAWN)
         if research:

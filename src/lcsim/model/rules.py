@@ -18,60 +18,54 @@ import numpy as np
 
 from lcsim.model.agents import Episode, Student
 from lcsim.model.detection import Contacts, Flow, first_detection
-from lcsim.model.parameters import Peers
+from lcsim.model.parameters import EpisodeRates, Peers
 from lcsim.model.schedule import contacts_after, days_after, exp_time
-from lcsim.model.structure import (
-    ASSUMED_BELONGING_BASE,
-    ASSUMED_BELONGING_PER_TIE_FACTOR,
-    ASSUMED_TIE_HALF,
-    ASSUMED_TIE_PER_CONTACT,
-    Structure,
-)
+from lcsim.model.structure import Structure
 from lcsim.model.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 from lcsim.outcomes.tables import ACADEMIC, ISOLATION, WELLBEING
 
 RESEARCH_YEAR = 0  # value of Student.year during a voluntary research year
+# The middle of the 0-1 belonging and skills scales: every factor of belonging (or skills) is 1
+# there, so the calibrated base rates hold for a student in the middle (a normalisation).
+BELONGING_REFERENCE = 0.5
+SKILLS_REFERENCE = 0.5
+# Read by episodes.py only, until it reads `EpisodeRates.recovery_by_severity` (set from the
+# assumptions recovery_mult_*): the lead's help mechanism changes episodes.py.
 SEVERITY_RECOVERY = (0.0, 0.7, 1.0, 1.6)
-SEVERITY_HAZARD = (0.0, 0.5, 1.0, 2.0)
-ASSUMED_CONNECTED_SELF = 1.5  # a faculty connection raises help-seeking
-ASSUMED_CONNECTED_PREVENT = 0.95  # ... and lowers conversion of setbacks into episodes
-ASSUMED_MENTOR_PREVENT = 0.9  # an active near-peer mentor lowers conversion
-ASSUMED_BELONGING_PREVENT = 1.0  # log-odds-like slope of conversion on belonging
-ASSUMED_SKILLS_PREVENT = 2.0  # slope of clerkship academic conversion on clinical skills
-ASSUMED_IDENTITY_HAZARD = 2.0  # slope of the leaving hazard on professional identity
-ASSUMED_GROWTH_DAYS = 730.0  # time constant of identity and skills growth
-ASSUMED_VISIBILITY_SD = 0.7  # log-scale spread of how visible an episode is to every channel
 _NORMAL = NormalDist()
+_U_CLIP = 1e-12  # keeps the normal quantile finite at u = 0 or 1
 
 
-def visibility(u: float) -> float:
-    """An episode's visibility: a lognormal multiplier (mean 1) of every channel's hazard.
+def visibility(u: float, sd: float) -> float:
+    """An episode's visibility: a lognormal multiplier (mean 1, log-scale spread `sd`) of every
+    channel's hazard.
 
     Some difficulties are easy to see and some are hidden from everyone, so the channels'
     chances of noticing one episode go up and down together (docs/model.md section 6.4).
     """
-    sd = ASSUMED_VISIBILITY_SD
-    z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+    z = _NORMAL.inv_cdf(min(max(u, _U_CLIP), 1 - _U_CLIP))
     return math.exp(sd * z - sd * sd / 2)
 
 
 def peer_ties_after(peers: Peers, days: float) -> float:
     """Peer ties after `days` in school, approaching `ties_max` at a contact-driven rate."""
-    k = peers.rate_pre * ASSUMED_TIE_PER_CONTACT * peers.ties_rate_factor
+    k = peers.rate_pre * peers.tie_per_contact * peers.ties_rate_factor
     return peers.ties_max - (peers.ties_max - peers.ties_initial) * math.exp(-k * days)
 
 
-def episode_kind(personal: bool, u: float, belonging: float) -> str:
+def episode_kind(rates: EpisodeRates, personal: bool, u: float, belonging: float) -> str:
     """Personal setbacks become wellbeing or, more often with low belonging, isolation episodes."""
     if not personal:
         return ACADEMIC
-    p_isolation = min(0.8, max(0.05, 0.25 + (0.5 - belonging)))
+    low, high = rates.isolation_bounds
+    p_isolation = min(high, max(low, rates.isolation_share + (BELONGING_REFERENCE - belonging)))
     return ISOLATION if u < p_isolation else WELLBEING
 
 
-def severity(u: float) -> int:
-    """1 mild (50%), 2 moderate (35%), 3 severe (15%): an assumption."""
-    return 1 if u < 0.5 else (2 if u < 0.85 else 3)
+def severity(rates: EpisodeRates, u: float) -> int:
+    """1 mild, 2 moderate or 3 severe, in the assumed shares (`severity_mild`, `_moderate`)."""
+    mild = rates.severity_mild
+    return 1 if u < mild else (2 if u < mild + rates.severity_moderate else 3)
 
 
 class Rules:
@@ -100,28 +94,30 @@ class Rules:
 
     def belonging(self, s: Student, t: float, year: int | None = None) -> float:
         """Belonging (0-1) at day `t`: ties, subgroup offset, a mentor, a faculty connection."""
-        ties = self.peer_ties(s, t)
-        b = ASSUMED_BELONGING_BASE + s.belonging_offset
-        b += ASSUMED_BELONGING_PER_TIE_FACTOR * ties / (ties + ASSUMED_TIE_HALF)
-        b += 0.05 * self.mentored(s, year) + 0.05 * s.connected
+        dev, ties = self.structure.development, self.peer_ties(s, t)
+        b = dev.belonging_base + s.belonging_offset
+        b += dev.belonging_per_tie * ties / (ties + self.structure.peers.tie_half)
+        b += dev.belonging_mentor * self.mentored(s, year) + dev.belonging_connected * s.connected
         return min(1.0, max(0.0, b))
 
     def identity(self, s: Student, t: float) -> float:
-        """Professional identity (0-1) at day `t`: from 0.5 at entry towards the target."""
-        target = self.structure.cohort.identity_target
-        return target - (target - 0.5) * math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS)
+        """Professional identity (0-1) at day `t`: from its start at entry towards the target."""
+        dev = self.structure.development
+        target = dev.identity_target
+        return target - (target - dev.identity_start) * math.exp(-(t - s.entry) / dev.growth_days)
 
     def clinical_skills(self, s: Student, t: float) -> float:
         """Clinical skills (0-1) at day `t`: from 0 at entry towards the target."""
-        target = self.structure.cohort.skills_target
-        return target * (1.0 - math.exp(-(t - s.entry) / ASSUMED_GROWTH_DAYS))
+        dev = self.structure.development
+        return dev.skills_target * (1.0 - math.exp(-(t - s.entry) / dev.growth_days))
 
     # -- episodes: hazard of leaving, detection, referral ------------------------------------
     def withdraw_rate(self, s: Student, ep: Episode, t: float) -> float:
         """Daily hazard of leaving at onset; it grows while the episode is unhelped."""
-        h = self.structure.episodes.withdraw_rate * SEVERITY_HAZARD[ep.severity] * s.risk
-        h *= math.exp(-ASSUMED_BELONGING_PREVENT * (self.belonging(s, t) - 0.5))
-        return h * math.exp(-ASSUMED_IDENTITY_HAZARD * (self.identity(s, t) - 0.6))
+        rates = self.structure.episodes
+        h = rates.withdraw_rate * rates.hazard_by_severity[ep.severity] * s.risk
+        h *= math.exp(-rates.belonging_slope * (self.belonging(s, t) - BELONGING_REFERENCE))
+        return h * math.exp(-rates.identity_slope * (self.identity(s, t) - rates.identity_reference))
 
     def detection(self, s: Student, ep: Episode, u: np.ndarray,
                   limit: float) -> tuple[float, str | None]:
@@ -130,7 +126,8 @@ class Rules:
         Slot 5 of the episode's uniforms is the clock's Exp(1) threshold, slot 6 picks the
         channel, slot 15 is the episode's visibility. Times after `limit` are not needed.
         """
-        threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]))
+        sd = self.structure.channels.visibility_sd
+        threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]), sd)
         days, channel = first_detection(threshold, self._flows(s, ep), self._contacts(s, ep),
                                         limit, float(u[6]))
         return ep.onset + days, channel
@@ -139,11 +136,13 @@ class Rules:
         """Channels that notice at a rate a day: the student, peers, a near-peer mentor."""
         channels, peers, onset = self.structure.channels, self.structure.peers, ep.onset
         belonging = self.belonging(s, onset)
-        rate = channels.self_rate * math.exp(channels.self_belonging_effect * (belonging - 0.5))
-        flows = [Flow("self", rate * (ASSUMED_CONNECTED_SELF if s.connected else 1))]
+        rate = channels.self_rate * math.exp(channels.self_belonging_effect
+                                             * (belonging - BELONGING_REFERENCE))
+        flows = [Flow("self", rate * (channels.self_connected if s.connected else 1))]
         ties = self.peer_ties(s, onset)
         peer = (peers.rate_clerk if self.in_clerkship(s) else peers.rate_pre) * peers.detect
-        peer *= ties / (ties + ASSUMED_TIE_HALF) * (0.5 if ep.kind == ISOLATION else 1.0)
+        peer *= ties / (ties + peers.tie_half) * (peers.isolation_factor if ep.kind == ISOLATION
+                                                  else 1.0)
         flows.append(Flow("peer", peer))
         if self.mentored(s):  # until the end of the current academic year
             flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,

@@ -17,17 +17,9 @@ from lcsim.model.agents import Episode, Student
 from lcsim.model.bucket_queue import BucketQueue
 from lcsim.model.episodes import EpisodeCourse
 from lcsim.model.population import PERSONAL_DRAWS, Draws, personal_times
-from lcsim.model.rules import (
-    ASSUMED_BELONGING_PREVENT,
-    ASSUMED_CONNECTED_PREVENT,
-    ASSUMED_MENTOR_PREVENT,
-    ASSUMED_SKILLS_PREVENT,
-    Rules,
-    episode_kind,
-    severity,
-)
+from lcsim.model.rules import BELONGING_REFERENCE, SKILLS_REFERENCE, Rules, episode_kind, severity
 from lcsim.model.streams import Streams
-from lcsim.model.structure import ASSUMED_ACTIVITIES_PROTECTION, Structure
+from lcsim.model.structure import Structure
 
 DRAWS_PER_SETBACK = 16  # fixed consumption per setback keeps random numbers aligned (CRN)
 
@@ -35,8 +27,8 @@ DRAWS_PER_SETBACK = 16  # fixed consumption per setback keeps random numbers ali
 class Setbacks:
     """Each student's setbacks; those that become episodes are started on their course."""
 
-    __slots__ = ("env", "rules", "streams", "course", "rates", "exam_u", "personal_t",
-                 "exam_draws", "episodes", "record", "personal_due")
+    __slots__ = ("env", "rules", "streams", "course", "rates", "episode_rates", "exam_u",
+                 "personal_t", "exam_draws", "episodes", "record", "personal_due")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
                  streams: Streams, course: EpisodeCourse, students: list[Student], draws: Draws,
@@ -47,6 +39,7 @@ class Setbacks:
         self.streams: Streams = streams
         self.course: EpisodeCourse = course
         self.rates = structure.setbacks
+        self.episode_rates = structure.episodes
         self.exam_u: np.ndarray = draws.exam_u
         self.personal_t: np.ndarray = draws.personal_t
         self.exam_draws: int = draws.exam_u.shape[1]
@@ -86,20 +79,21 @@ class Setbacks:
         belonging = rules.belonging(s, now)
         p = (rates.personal_to_episode if personal else rates.academic_to_episode) * s.risk
         p *= (1 + rates.strain_effect * s.strain)
-        p *= math.exp(-ASSUMED_BELONGING_PREVENT * (belonging - 0.5))
-        p *= ASSUMED_MENTOR_PREVENT if rules.mentored(s) else 1.0
-        p *= ASSUMED_CONNECTED_PREVENT if s.connected else 1.0
+        p *= math.exp(-rates.belonging_slope * (belonging - BELONGING_REFERENCE))
+        p *= rates.mentor_factor if rules.mentored(s) else 1.0
+        p *= rates.connected_factor if s.connected else 1.0
         if not personal:
             if rates.activities_before_exams:
-                p *= 1 - ASSUMED_ACTIVITIES_PROTECTION
+                p *= 1 - rates.activities_protection
             if rules.in_clerkship(s):
                 skills = rules.clinical_skills(s, now)
-                p *= math.exp(-ASSUMED_SKILLS_PREVENT * (skills - 0.5))
+                p *= math.exp(-rates.skills_slope * (skills - SKILLS_REFERENCE))
         s.strain += 1.0
-        if u[0] >= min(0.95, p):
+        if u[0] >= min(rates.conversion_cap, p):
             return
-        ep = Episode(len(self.episodes), s, episode_kind(personal, u[1], belonging), severity(u[2]),
-                     now)
+        kinds = self.episode_rates
+        ep = Episode(len(self.episodes), s, episode_kind(kinds, personal, u[1], belonging),
+                     severity(kinds, u[2]), now)
         self.episodes.append(ep)
         s.active = (*s.active, ep)
         s.n_episodes += 1

@@ -5,7 +5,8 @@ knob into the rates, probabilities, capacities and schedules the model uses (con
 notice probabilities, meeting intervals, case slots, growth targets, calendar days). Keeping
 this translation in one place makes each knob's mechanism easy to find, document and test;
 the rest of the model reads only these numbers (a test enforces it). Rates are per day.
-Constants named ASSUMED_* have no published source (see docs/model.md).
+Behavioural numbers come from the scenario's `assumptions` section (docs/assumptions.md); this
+module keeps none of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lcsim.model.parameters import (
     Casework,
     Channels,
     Cohort,
+    Development,
     EpisodeRates,
     FacultyGroup,
     Group,
@@ -37,25 +39,7 @@ from lcsim.model.units import (
     WEEKS_PER_YEAR,
 )
 
-ASSUMED_CLASS_CONTACTS_PER_WEEK = 1.0  # informal contact with classmates without an LC
-ASSUMED_PEER_NOTICE = 0.06  # chance a peer contact reveals an ongoing episode
-ASSUMED_PEER_ESCALATE = 0.35  # chance a peer who notices gets the student to help
-ASSUMED_TIE_PER_CONTACT = 0.004  # ties form at contact rate x this, per day
-ASSUMED_BASE_TIES_MAX = 3.0  # long-run ties without a community
-ASSUMED_LC_TIES = 5.0  # extra long-run ties inside a community
-ASSUMED_VERTICAL_TIES = 2.0  # extra ties with other class years in a vertical LC
-ASSUMED_TIE_HALF = 4.0  # ties at which the tie factor is 0.5
-ASSUMED_BELONGING_BASE = 0.38
-ASSUMED_BELONGING_PER_TIE_FACTOR = 0.3
-ASSUMED_ATTENDANCE = 0.85  # share of scheduled one-to-one meetings that happen
-ASSUMED_TRAINING_NOTICE = 1.3  # leadership training multiplies faculty notice probability
-ASSUMED_TRAINING_RESOLVE = 1.15  # ... and the chance an intervention resolves the episode
-ASSUMED_MENTOR_TRAINED = 1.5  # mentor training multiplies notice and escalation
-ASSUMED_GRADER_DISCLOSURE = 0.7  # a coach who also grades hears less
-ASSUMED_REFERENCE_GROUP = 8  # facilitator notice at this group size; falls as sqrt with size
-ASSUMED_ACTIVITIES_PROTECTION = 0.25  # LC activities before exams: fewer academic episodes
-ASSUMED_REFERENCE_LC_SIZE = 30  # students per class per LC at which ties form at the base rate
-ASSUMED_ADVISOR_MEETING_HOURS = 0.5
+ASSUMED_TRAINING_RESOLVE = 1.15  # leadership training: interventions resolve more (help, lead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +48,7 @@ class Structure:
 
     calendar: Calendar
     cohort: Cohort
+    development: Development
     peers: Peers
     channels: Channels
     casework: Casework
@@ -79,6 +64,7 @@ class Structure:
         return cls(
             calendar=calendar,
             cohort=_cohort(sc, channels.coach_meetings),
+            development=_development(sc, channels.coach_meetings),
             peers=_peers(sc),
             channels=channels,
             casework=_casework(sc),
@@ -106,14 +92,11 @@ def _calendar(sc: Scenario) -> Calendar:
 
 
 def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
-    pop, lc, sg, co, pm = (sc.population, sc.community, sc.small_groups, sc.coaching,
-                           sc.peer_mentoring)
+    pop, lc, co, pm = sc.population, sc.community, sc.coaching, sc.peer_mentoring
     boost = sc.inclusion.belonging_boost
     groups = tuple(Group(g.name, g.risk_multiplier, g.belonging_offset + boost)
                    for g in pop.subgroups)
     bounds = tuple(float(x) for x in np.cumsum([g.share for g in pop.subgroups]))
-    identity = 0.6 + (0.1 if sg else 0) + (0.05 if pm else 0) + min(0.1, coach_meetings / 40)
-    skills = 0.5 + (0.2 if sg else 0) + min(0.1, coach_meetings / 40)
     return Cohort(
         groups=groups,
         group_bounds=bounds,
@@ -123,60 +106,87 @@ def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
         mentees_per_mentor=pm.mentees_per_mentor if pm else 0,
         mentors_per_year=math.ceil(pop.class_size / pm.mentees_per_mentor) if pm else 0,
         connected_meetings=coach_meetings if co else sc.advising.meetings_per_year,
+        connection_threshold=sc.assumptions.connection_meetings,
+        attendance=sc.assumptions.attendance,
+    )
+
+
+def _development(sc: Scenario, coach_meetings: float) -> Development:
+    """Belonging's parts, and identity and skills targets from the programmes that exist."""
+    a, sg, pm = sc.assumptions, sc.small_groups, sc.peer_mentoring
+    identity = (a.identity_target_base + (a.identity_small_groups if sg else 0)
+                + (a.identity_mentoring if pm else 0)
+                + min(a.identity_coaching_cap, coach_meetings * a.identity_per_coach_meeting))
+    skills = (a.skills_target_base + (a.skills_small_groups if sg else 0)
+              + min(a.skills_coaching_cap, coach_meetings * a.skills_per_coach_meeting))
+    return Development(
+        belonging_base=a.belonging_base,
+        belonging_per_tie=a.belonging_per_tie_factor,
+        belonging_mentor=a.belonging_mentor,
+        belonging_connected=a.belonging_connected,
+        identity_start=a.identity_start,
         identity_target=identity,
         skills_target=skills,
+        growth_days=a.growth_days,
     )
 
 
 def _peers(sc: Scenario) -> Peers:
-    lc = sc.community
+    lc, a = sc.community, sc.assumptions
+    share = sc.calendar.clerkship_peer_contact
+    common = {"detect": a.peer_notice * a.peer_escalate, "tie_per_contact": a.tie_per_contact,
+              "tie_half": a.tie_half, "isolation_factor": a.isolation_peer_factor}
     if lc is None:
-        peer_pre = ASSUMED_CLASS_CONTACTS_PER_WEEK / DAYS_PER_WEEK
-        return Peers(peer_pre, peer_pre * sc.calendar.clerkship_peer_contact,
-                     ASSUMED_PEER_NOTICE * ASSUMED_PEER_ESCALATE, 0.0, ASSUMED_BASE_TIES_MAX, 1.0)
+        peer_pre = a.class_contacts_per_week / DAYS_PER_WEEK
+        return Peers(rate_pre=peer_pre, rate_clerk=peer_pre * share, ties_initial=0.0,
+                     ties_max=a.base_ties_max, ties_rate_factor=1.0, **common)
     room = sc.space.contact_multiplier if sc.space and sc.space.assigned else 1.0
     peer_pre = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
-    vertical_keep = 0.5 if lc.vertical else 0.0  # seniors keep contact in clerkships
-    share = sc.calendar.clerkship_peer_contact
-    ties_max = ASSUMED_BASE_TIES_MAX + ASSUMED_LC_TIES
-    ties_max += ASSUMED_VERTICAL_TIES if lc.vertical else 0.0
+    # seniors of a vertical community keep part of the contact lost in clerkships
+    vertical_keep = a.vertical_clerkship_contact_kept if lc.vertical else 0.0
+    ties_max = a.base_ties_max + a.lc_ties
+    ties_max += a.vertical_ties if lc.vertical else 0.0
     per_class = max(1.0, sc.population.class_size / lc.count)
+    size_factor = math.sqrt(a.reference_lc_size / per_class)
     return Peers(
         rate_pre=peer_pre,
         rate_clerk=peer_pre * (share + (1 - share) * vertical_keep),
-        detect=ASSUMED_PEER_NOTICE * ASSUMED_PEER_ESCALATE,
         ties_initial=float(lc.orientation_ties),
-        ties_max=min(ties_max, ASSUMED_BASE_TIES_MAX + per_class - 1),
-        ties_rate_factor=min(2.0, max(0.5, math.sqrt(ASSUMED_REFERENCE_LC_SIZE / per_class))),
+        ties_max=min(ties_max, a.base_ties_max + per_class - 1),
+        ties_rate_factor=min(a.lc_size_factor_max, max(a.lc_size_factor_min, size_factor)),
+        **common,
     )
 
 
 def _channels(sc: Scenario, teaching: float) -> Channels:
-    sg, co, pm, adv, sr = (sc.small_groups, sc.coaching, sc.peer_mentoring, sc.advising,
-                           sc.self_referral)
-    faculty_mult = ASSUMED_TRAINING_NOTICE if sc.leadership.training else 1.0
+    sg, co, pm, adv, sr, a = (sc.small_groups, sc.coaching, sc.peer_mentoring, sc.advising,
+                              sc.self_referral, sc.assumptions)
+    faculty_mult = a.training_notice if sc.leadership.training else 1.0
     mentor_rate = mentor_detect = 0.0
     if pm is not None:
-        busy = {2: 1.0, 3: 0.8, 4: 0.7}[pm.mentor_year]  # senior mentors have less time
+        year = pm.mentor_year  # senior mentors have less time and more experience
+        busy = {2: a.mentor_time_y2, 3: a.mentor_time_y3, 4: a.mentor_time_y4}[year]
         mentor_rate = (pm.contacts_per_month / DAYS_PER_MONTH * min(1.0, 4 / pm.mentees_per_mentor)
                        * busy)
-        skill = {2: 0.9, 3: 1.0, 4: 1.1}[pm.mentor_year]  # and more experience
-        trained = ASSUMED_MENTOR_TRAINED if pm.trained else 1.0
+        skill = {2: a.mentor_skill_y2, 3: a.mentor_skill_y3, 4: a.mentor_skill_y4}[year]
+        trained = a.mentor_trained if pm.trained else 1.0
         mentor_detect = (min(1.0, pm.notice_prob * skill * trained)
                          * min(1.0, pm.escalate_prob * trained))
     coach_meetings = coach_detect = 0.0
     if co is not None:
         coach_meetings = co.meetings_per_year
-        disclose = ASSUMED_GRADER_DISCLOSURE if sg and sg.facilitator_is_coach else 1.0
-        coach_detect = min(1.0, co.notice_prob * faculty_mult * disclose) * ASSUMED_ATTENDANCE
+        disclose = a.grader_disclosure if sg and sg.facilitator_is_coach else 1.0
+        coach_detect = min(1.0, co.notice_prob * faculty_mult * disclose) * a.attendance
     session_interval, session_detect = math.inf, 0.0
     if sg is not None and sg.sessions_per_month > 0:
         session_interval = DAYS_PER_MONTH / sg.sessions_per_month
-        size_factor = math.sqrt(ASSUMED_REFERENCE_GROUP / sg.size)
+        size_factor = math.sqrt(a.reference_group / sg.size)
         session_detect = min(1.0, sg.facilitator_notice_prob * size_factor * faculty_mult)
     return Channels(
         self_rate=sr.rate_per_year / DAYS_PER_YEAR,
         self_belonging_effect=sr.belonging_effect,
+        self_connected=a.connected_self,
+        visibility_sd=a.visibility_sd,
         mentor_rate=mentor_rate,
         mentor_detect=mentor_detect,
         coach_meetings=coach_meetings,
@@ -184,7 +194,7 @@ def _channels(sc: Scenario, teaching: float) -> Channels:
         coach_detect=coach_detect,
         advisor_meetings=adv.meetings_per_year,
         advisor_interval=_interval(teaching, adv.meetings_per_year),
-        advisor_detect=min(1.0, adv.notice_prob * faculty_mult) * ASSUMED_ATTENDANCE,
+        advisor_detect=min(1.0, adv.notice_prob * faculty_mult) * a.attendance,
         session_interval=session_interval,
         session_detect=session_detect,
         sessions_in_clerkships=bool(sg and sg.in_clerkships),
@@ -223,7 +233,7 @@ def _casework(sc: Scenario) -> Casework:
 
 
 def _setbacks(sc: Scenario) -> SetbackRates:
-    sb, lc = sc.setbacks, sc.community
+    sb, lc, a = sc.setbacks, sc.community, sc.assumptions
     return SetbackRates(
         personal_rate=sb.personal_per_year / DAYS_PER_YEAR,
         academic_prob=sb.academic_prob_per_exam,
@@ -234,11 +244,17 @@ def _setbacks(sc: Scenario) -> SetbackRates:
         strain_days=sb.strain_days,
         strain_effect=sb.strain_effect,
         activities_before_exams=bool(lc and lc.activities_before_exams),
+        activities_protection=a.activities_protection,
+        belonging_slope=a.belonging_conversion_slope,
+        mentor_factor=a.mentor_prevent,
+        connected_factor=a.connected_prevent,
+        skills_slope=a.skills_prevent,
+        conversion_cap=a.conversion_cap,
     )
 
 
 def _episodes(sc: Scenario) -> EpisodeRates:
-    ep = sc.episodes
+    ep, a = sc.episodes, sc.assumptions
     return EpisodeRates(
         recovery_days=ep.recovery_days,
         withdraw_rate=ep.withdraw_hazard_per_year / DAYS_PER_YEAR,
@@ -247,6 +263,16 @@ def _episodes(sc: Scenario) -> EpisodeRates:
         background_withdraw=ep.background_withdraw_per_year,
         fail_if_unresolved=ep.fail_if_unresolved,
         fail_if_in_intervention=ep.fail_if_in_intervention,
+        isolation_share=a.isolation_share,
+        isolation_bounds=(a.isolation_share_min, a.isolation_share_max),
+        severity_mild=a.severity_mild,
+        severity_moderate=a.severity_moderate,
+        hazard_by_severity=(0.0, a.hazard_mult_mild, a.hazard_mult_moderate, a.hazard_mult_severe),
+        recovery_by_severity=(0.0, a.recovery_mult_mild, a.recovery_mult_moderate,
+                              a.recovery_mult_severe),
+        belonging_slope=a.belonging_leaving_slope,
+        identity_slope=a.identity_leaving_slope,
+        identity_reference=a.identity_reference,
     )
 
 
@@ -258,7 +284,7 @@ def _workload(sc: Scenario) -> Workload:
         session_share = 1.0 if sg.in_clerkships else (4 - clerkships) / 4
     return Workload(
         advisor_meetings=sc.advising.meetings_per_year,
-        advisor_meeting_hours=ASSUMED_ADVISOR_MEETING_HOURS,
+        advisor_meeting_hours=sc.assumptions.advisor_meeting_hours,
         coach_meetings=co.meetings_per_year if co is not None else None,
         coach_meeting_hours=co.meeting_hours if co is not None else 0.0,
         protected_per_week=protected_hours_per_week(sc),
