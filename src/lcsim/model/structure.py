@@ -49,7 +49,12 @@ ASSUMED_BELONGING_BASE = 0.38
 ASSUMED_BELONGING_PER_TIE_FACTOR = 0.3
 ASSUMED_ATTENDANCE = 0.85  # share of scheduled one-to-one meetings that happen
 ASSUMED_TRAINING_NOTICE = 1.3  # leadership training multiplies faculty notice probability
-ASSUMED_TRAINING_RESOLVE = 1.15  # ... and the chance an intervention resolves the episode
+ASSUMED_TRAINING_RECOVERY = 1.15  # ... and raises help's recovery ratio to this power
+HELP_LEAVING_HR = 0.6  # help multiplies the hazard of leaving (docs/assumptions.md)
+HELP_RECOVERY_HR = 5.5  # help multiplies the recovery rate
+HELP_FAIL_RATIO = 0.6  # help multiplies the chance of failing the year
+HELP_LOA_PROB = 0.5  # help ends a severe episode in a leave of absence with this chance
+HELP_LOA_MODERATE_SHARE = 1 / 3  # ... a moderate one with this share of that chance
 ASSUMED_MENTOR_TRAINED = 1.5  # mentor training multiplies notice and escalation
 ASSUMED_GRADER_DISCLOSURE = 0.7  # a coach who also grades hears less
 ASSUMED_REFERENCE_GROUP = 8  # facilitator notice at this group size; falls as sqrt with size
@@ -209,7 +214,7 @@ def _casework(sc: Scenario) -> Casework:
         per = pm.mentees_per_mentor
         mentors = math.ceil(sc.population.class_size / per) * len(pm.mentee_years)
         faculty.append(FacultyGroup("mentor", mentors, 0, 0.0, per))
-    training = ASSUMED_TRAINING_RESOLVE if sc.leadership.training else 1
+    training = ASSUMED_TRAINING_RECOVERY if sc.leadership.training else 1.0
     return Casework(
         capacity=support_capacity(sc),
         faculty=tuple(faculty),
@@ -217,8 +222,9 @@ def _casework(sc: Scenario) -> Casework:
         leadership_weeks=sc.leadership.meeting_every_weeks,
         intervention_days=sup.intervention_days,
         case_hours=sup.case_hours_per_week * sup.intervention_days / DAYS_PER_WEEK,
-        resolve_prob=min(1.0, sup.resolve_prob * training),
-        loa_by_severity=(0.0, 0.0, sup.loa_prob / 3, sup.loa_prob),
+        loa_by_severity=(0.0, 0.0, HELP_LOA_PROB * HELP_LOA_MODERATE_SHARE, HELP_LOA_PROB),
+        leaving_hr=HELP_LEAVING_HR,
+        recovery_hr=HELP_RECOVERY_HR ** training,
     )
 
 
@@ -246,7 +252,7 @@ def _episodes(sc: Scenario) -> EpisodeRates:
         leave_instead_prob=ep.leave_instead_prob,
         background_withdraw=ep.background_withdraw_per_year,
         fail_if_unresolved=ep.fail_if_unresolved,
-        fail_if_in_intervention=ep.fail_if_in_intervention,
+        help_fail_ratio=HELP_FAIL_RATIO,
     )
 
 
