@@ -51,7 +51,8 @@ REPS = 8
 MORE_REPS = {knob: 24 for knob in (
     "peer_mentoring.mentor_year", "peer_mentoring.mentees_per_mentor",
     "peer_mentoring.notice_prob", "peer_mentoring.escalate_prob", "peer_mentoring.trained",
-    "community.vertical", "small_groups.sessions_per_month", "subgroups.risk_multiplier")}
+    "community.vertical", "small_groups.sessions_per_month", "subgroups.risk_multiplier",
+    "leadership.training")}
 NO_LC: dict[str, Any] = {}
 # Few informal contacts: ties form slowly, so ties made at orientation last.
 SLOW_TIES = {**FULL_LC, "community": {**FULL_LC["community"], "peer_contacts_per_week": 0.5}}
@@ -62,7 +63,9 @@ ONLY_MENTORS = {"community": FULL_LC["community"],
 # Fourth-year mentors, so that any earlier class year may have a mentor.
 SENIOR_MENTORS = {**FULL_LC, "peer_mentoring": {**FULL_LC["peer_mentoring"], "mentor_year": 4}}
 # One support faculty member with 3 protected hours: 2 concurrent cases, so people queue.
-TIGHT = {"support.faculty": 1, "support.protected_hours_per_week": 3.0}
+# Two case slots and many setbacks: the queue binds (cases free their slot when they end).
+TIGHT = {"support.faculty": 1, "support.protected_hours_per_week": 3.0,
+         "setbacks.personal_per_year": 3.0}
 
 
 def subgroups(risk: float = 2.1, offset: float = -0.10) -> dict[str, Any]:
@@ -170,7 +173,7 @@ STRUCTURE_CASES = [
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
      s_("channels.advisor_detect"), +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
-     s_("casework.resolve_prob"), +1),
+     s_("casework.recovery_hr"), +1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
      s_("channels.advisor_meetings"), +1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
@@ -184,8 +187,6 @@ STRUCTURE_CASES = [
      support_capacity, +1),
     ("support.case_hours_per_week", NO_LC, {}, {"support.case_hours_per_week": 3.0},
      support_capacity, -1),
-    ("support.resolve_prob", NO_LC, {}, {"support.resolve_prob": 0.95},
-     s_("casework.resolve_prob"), +1),
 ]
 
 

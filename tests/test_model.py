@@ -158,7 +158,7 @@ def test_model_invariants(sc: Scenario, seed: int) -> None:
 def test_queue_binds_in_a_tight_school() -> None:
     """The capacity checks above are not vacuous: with 2 slots the queue fills and waits."""
     sc = build_scenario({"support.faculty": 1, "support.protected_hours_per_week": 3.0,
-                         "setbacks.personal_per_year": 4.0}, base=NO_COACH_LC, class_size=40)
+                         "setbacks.personal_per_year": 8.0}, base=NO_COACH_LC, class_size=40)
     result, peak, capacity = run_watched(sc, 11)
     assert capacity == 2 and peak == 2
     ep = result.episodes

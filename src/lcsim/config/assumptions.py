@@ -222,10 +222,35 @@ class Assumptions(BaseModel):
         0.5, description="chance an exam block's grades flag an ongoing academic episode (was "
         "institution.grades_detect_prob)")
 
+    # -- help: what an intervention does once it has started (docs/model.md section 6.7)
+    help_leaving_hr: float = Field(
+        0.6, ge=0.0, le=2.0,
+        description="help multiplies the hazard of leaving school by this from its start "
+        "(1: no effect, 0: no one leaves once helped)")
+    help_recovery_hr: float = Field(
+        5.5, ge=0.5, le=50.0,
+        description="help multiplies the episode's recovery rate by this from its start "
+        "(1: no effect)")
+    help_fail_ratio: float = Field(
+        0.6, ge=0.0, le=2.0,
+        description="help multiplies the chance of failing the year with an open academic "
+        "episode (1: no effect)")
+    help_loa_prob: Prob = Field(
+        0.5, description="chance that help ends a severe episode in a recommended leave of "
+        "absence, when leaving was nearer than recovery (0: never)")
+    help_loa_moderate_share: Prob = Field(
+        1 / 3, description="that chance for a moderate episode, as a share of the severe one "
+        "(mild episodes: none)")
+    training_recovery: float = Field(
+        1.15, ge=0.0, le=3.0,
+        description="with leadership training, help's recovery ratio is raised to this power "
+        "(1: training adds nothing; no effect when help has none)")
+
     # -- faculty load
     advisor_meeting_hours: float = Field(
         0.5, gt=0.0, le=8.0,
         description="faculty hours per advisor meeting (faculty load only)")
+
     @model_validator(mode="after")
     def _check(self) -> Assumptions:
         if self.severity_mild + self.severity_moderate > 1.0 + 1e-9:

@@ -3,7 +3,8 @@
 At onset the episode's uniforms fix its time to spontaneous recovery, the time its rising risk
 of leaving comes due, and its detection time and channel (`Rules.detection`); whichever comes
 first decides. A detected episode is referred (after a delay) and queues for a faculty case
-slot (`support.SupportQueue`); help ends it resolved, mitigated or in a leave of absence.
+slot (`support.SupportQueue`). Help changes the episode's course from its start: it speeds
+recovery and slows the risk of leaving by hazard ratios, and may end in a recommended leave.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import simpy
 from lcsim.model.agents import Episode, Faculty, Student
 from lcsim.model.progression import Progression
 from lcsim.model.rules import SEVERITY_RECOVERY, Rules
-from lcsim.model.schedule import exp_time, hazard_left, rising_hazard_time
+from lcsim.model.schedule import exp_time, hazard_left, hazard_time, rising_hazard_time
 from lcsim.model.structure import Structure
 from lcsim.model.support import SupportQueue
 
@@ -81,8 +82,12 @@ class EpisodeCourse:
             ep.referred_at = env.now
             self.case_hours += self.casework.case_hours
 
-            def start() -> None:
+            course: list[float] = []
+
+            def start() -> float:
                 ep.intervention_start = env.now
+                course.extend(self._helped_course(ep, u, recover, leave, hazard, growth))
+                return min(course[0], course[1])
 
             give_up = min(recover, leave)
             helped = yield from self.support.serve(intervention_days, give_up, start)
@@ -90,40 +95,54 @@ class EpisodeCourse:
                 if give_up == leave:
                     return progression.unhelped_exit(ep, u[14])
                 return progression.close(ep, "recovered")
-            # The outcome follows the balance of leaving and recovery when help started: with L
-            # and R the hazards of each still to come (independent Exp(1), memorylessness),
-            # L / (L + R) is uniform, small for a student nearer to leaving than to recovering
-            # (docs/model.md section 6.7). The rest of the episode gets a fresh time to
-            # recovery, distributed as the time left would be.
-            began = ep.intervention_start
-            assert began is not None  # set by `start` when the case was taken
-            to_leave = max(0.0, hazard_left(u[4], hazard, growth, began - onset))
-            to_recover = (recover - began) * recovery_rate
-            balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
-            self._after_intervention(ep, balance, began + exp_time(u[7], recovery_rate))
+            yield from self._after_help(ep, u, *course)
         except simpy.Interrupt as stop:
             progression.close(ep, str(stop.cause))
 
-    def _after_intervention(self, ep: Episode, u: float, recover: float) -> None:
-        """Outcome of finished help, from a uniform that is small when leaving was nearer than
-        recovery: a leave of absence, else mitigated (runs on for half the time left to
-        `recover`), else resolved."""
-        p_loa = self.casework.loa_by_severity[ep.severity]
-        if u < p_loa:
-            return self.progression.leave_of_absence(ep)
-        if u >= p_loa + (1 - p_loa) * (1 - self.casework.resolve_prob):
-            return self.progression.close(ep, "resolved")
-        end = self.env.now + max(0.0, recover - self.env.now) * 0.5
-        ep.process = self.env.process(self._mitigated_tail(ep, end))
+    def _helped_course(self, ep: Episode, u: np.ndarray, recover: float, leave: float,
+                       hazard: float, growth: float) -> tuple[float, float, float]:
+        """When a helped episode would recover and when the student would leave, and the balance
+        of leaving and recovery when help started (docs/model.md section 6.7).
 
-    def _mitigated_tail(self, ep: Episode, end: float) -> Generator[Any, Any, None]:
-        """A mitigated episode runs on without risk of leaving until it resolves."""
-        try:
-            if end > self.env.now:
-                yield self.env.timeout(end - self.env.now)
-            self.progression.close(ep, "mitigated")
-        except simpy.Interrupt as stop:
-            self.progression.close(ep, str(stop.cause))
+        From the start of help the recovery rate is multiplied by `recovery_hr` and the hazard
+        of leaving by `leaving_hr`, each acting on the episode's own remaining Exp(1) draws, so
+        that with both ratios at 1 the helped episode keeps exactly its unhelped times. With L
+        and R the hazards of leaving and of recovery still to come (independent Exp(1) by
+        memorylessness), L / (L + R) is uniform: small for a student nearer to leaving.
+        """
+        casework, now, onset = self.casework, self.env.now, ep.onset
+        to_leave = max(0.0, hazard_left(u[4], hazard, growth, now - onset))
+        recovery_rate = 1.0 / (self.rates.recovery_days * SEVERITY_RECOVERY[ep.severity])
+        to_recover = (recover - now) * recovery_rate
+        balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
+        if casework.recovery_hr != 1.0:
+            recover = now + (recover - now) / casework.recovery_hr
+        if casework.leaving_hr != 1.0:
+            spent = -math.log1p(-float(u[4])) - to_leave  # hazard accumulated by now
+            leave = (onset + hazard_time(spent + to_leave / casework.leaving_hr, hazard, growth)
+                     if casework.leaving_hr > 0 else math.inf)
+        return recover, leave, balance
+
+    def _after_help(self, ep: Episode, u: np.ndarray, recover: float, leave: float,
+                    balance: float) -> Generator[Any, Any, None]:
+        """The rest of a helped episode once its case closes: it ends in recovery ("resolved"),
+        in the risk of leaving coming due, or at the case's end in a recommended leave of
+        absence (when leaving was nearer than recovery: `balance` below the severity's
+        chance)."""
+        env, progression = self.env, self.progression
+        if leave <= env.now:
+            return progression.unhelped_exit(ep, u[14])
+        if recover <= env.now:
+            return progression.close(ep, "resolved")
+        if balance < self.casework.loa_by_severity[ep.severity]:
+            return progression.leave_of_absence(ep)
+        first = min(recover, leave)
+        if math.isinf(first):
+            yield env.event()  # runs on until the student's exit or the end of follow-up
+        yield env.timeout(first - env.now)
+        if first == leave:
+            return progression.unhelped_exit(ep, u[14])
+        return progression.close(ep, "resolved")
 
     def _credit(self, ep: Episode) -> None:
         """Book a detection to the coach or mentor agent who made it."""

@@ -124,8 +124,9 @@ class Casework:
     leadership_weeks: int | None
     intervention_days: float
     case_hours: float  # faculty hours one case takes
-    resolve_prob: float
     loa_by_severity: tuple[float, ...]  # chance that help ends in a leave, by severity
+    leaving_hr: float  # help multiplies the hazard of leaving by this from its start
+    recovery_hr: float  # ... and the recovery rate by this
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ class EpisodeRates:
     leave_instead_prob: float
     background_withdraw: float  # chance a year
     fail_if_unresolved: float
-    fail_if_in_intervention: float
+    help_fail_ratio: float  # multiplies fail_if_unresolved while the episode is being helped
     isolation_share: float  # of personal episodes at belonging 0.5 (+ 0.5 - b, within bounds)
     isolation_bounds: tuple[float, float]
     severity_mild: float  # share of episodes that are mild

@@ -84,8 +84,8 @@ class Progression:
             return
         academic = [ep for ep in s.active if ep.kind == ACADEMIC]
         if academic:
-            p_fail = max(rates.fail_if_in_intervention if ep.intervention_start is not None
-                         else rates.fail_if_unresolved for ep in academic)
+            helped = all(ep.intervention_start is not None for ep in academic)
+            p_fail = rates.fail_if_unresolved * (rates.help_fail_ratio if helped else 1.0)
             if u < p_fail:
                 s.fails += 1
                 if s.fails >= 2:

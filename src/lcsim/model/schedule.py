@@ -58,7 +58,11 @@ def exp_time(u: float, rate: float) -> float:
 
 def rising_hazard_time(u: float, a: float, growth: float) -> float:
     """Time at which a hazard a*(1 + growth*t) accumulates to an Exp(1) draw from u."""
-    e = -math.log1p(-u)
+    return hazard_time(-math.log1p(-u), a, growth)
+
+
+def hazard_time(e: float, a: float, growth: float) -> float:
+    """Time at which a hazard a*(1 + growth*t) has accumulated to `e` (inf if never)."""
     if a <= 0.0:
         return math.inf
     if growth <= 0.0:

@@ -39,8 +39,6 @@ from lcsim.model.units import (
     WEEKS_PER_YEAR,
 )
 
-ASSUMED_TRAINING_RESOLVE = 1.15  # leadership training: interventions resolve more (help, lead)
-
 
 @dataclass(frozen=True, slots=True)
 class Structure:
@@ -209,7 +207,7 @@ def _interval(teaching: float, per_year: float) -> float:
 
 
 def _casework(sc: Scenario) -> Casework:
-    sup, co, pm = sc.support, sc.coaching, sc.peer_mentoring
+    sup, co, pm, a = sc.support, sc.coaching, sc.peer_mentoring, sc.assumptions
     faculty = [FacultyGroup("support", sup.faculty, case_slots(sup.protected_hours_per_week, sc),
                             sup.protected_hours_per_week)]
     if co is not None:
@@ -219,7 +217,7 @@ def _casework(sc: Scenario) -> Casework:
         per = pm.mentees_per_mentor
         mentors = math.ceil(sc.population.class_size / per) * len(pm.mentee_years)
         faculty.append(FacultyGroup("mentor", mentors, 0, 0.0, per))
-    training = ASSUMED_TRAINING_RESOLVE if sc.leadership.training else 1
+    training = a.training_recovery if sc.leadership.training else 1.0
     return Casework(
         capacity=support_capacity(sc),
         faculty=tuple(faculty),
@@ -227,8 +225,10 @@ def _casework(sc: Scenario) -> Casework:
         leadership_weeks=sc.leadership.meeting_every_weeks,
         intervention_days=sup.intervention_days,
         case_hours=sup.case_hours_per_week * sup.intervention_days / DAYS_PER_WEEK,
-        resolve_prob=min(1.0, sup.resolve_prob * training),
-        loa_by_severity=(0.0, 0.0, sup.loa_prob / 3, sup.loa_prob),
+        loa_by_severity=(0.0, 0.0, a.help_loa_prob * a.help_loa_moderate_share,
+                         a.help_loa_prob),
+        leaving_hr=a.help_leaving_hr,
+        recovery_hr=a.help_recovery_hr ** training,
     )
 
 
@@ -262,7 +262,7 @@ def _episodes(sc: Scenario) -> EpisodeRates:
         leave_instead_prob=ep.leave_instead_prob,
         background_withdraw=ep.background_withdraw_per_year,
         fail_if_unresolved=ep.fail_if_unresolved,
-        fail_if_in_intervention=ep.fail_if_in_intervention,
+        help_fail_ratio=a.help_fail_ratio,
         isolation_share=a.isolation_share,
         isolation_bounds=(a.isolation_share_min, a.isolation_share_max),
         severity_mild=a.severity_mild,

@@ -25,7 +25,7 @@ class Case:
     __slots__ = ("arrived", "duration", "on_start", "started", "finished", "stop", "dropped")
 
     def __init__(self, env: simpy.Environment, duration: float,
-                 on_start: Callable[[], None] | None) -> None:
+                 on_start: Callable[[], float | None] | None) -> None:
         self.arrived, self.duration, self.on_start = env.now, duration, on_start
         self.started, self.finished, self.stop = env.event(), env.event(), env.event()
         self.dropped = False
@@ -58,10 +58,13 @@ class SupportQueue:
             self.in_use += 1
             start = env.now
             self.waits.append(start - case.arrived)
+            duration = case.duration
             if case.on_start is not None:
-                case.on_start()
+                ends = case.on_start()  # the day the student's need ends, if known
+                if ends is not None:
+                    duration = min(duration, max(0.0, ends - env.now))
             case.started.succeed()
-            yield env.timeout(case.duration) | case.stop
+            yield env.timeout(duration) | case.stop
             self.in_use -= 1
             self.busy_days += env.now - start
             member.cases += 1
@@ -70,11 +73,12 @@ class SupportQueue:
                 case.finished.succeed()
 
     def serve(self, duration: float, give_up_at: float = math.inf,
-              on_start: Callable[[], None] | None = None) -> Generator[Any, Any, bool]:
+              on_start: Callable[[], float | None] | None = None) -> Generator[Any, Any, bool]:
         """Queue for help (until `give_up_at`), then be helped for `duration` days.
 
         Use as `helped = yield from queue.serve(...)`: True if the case was served; `on_start`
-        is called when service begins. With no capacity the case waits until it gives up. If
+        is called when service begins and may return the day the case ends sooner (the
+        student recovered or left), which frees the slot then. With no capacity the case waits until it gives up. If
         the calling process is interrupted, the case leaves the queue or frees its slot.
         """
         env = self.env
