@@ -38,7 +38,7 @@ FULL_LC: dict[str, Any] = {
     "small_groups": {"size": 8, "sessions_per_month": 4.0},
     "coaching": {"students_per_coach": 20, "meetings_per_year": 3.0},
     "peer_mentoring": {"mentees_per_mentor": 4, "mentor_year": 2, "mentee_years": [1]},
-    "space": {"assigned": True, "contact_multiplier": 1.4},
+    "space": {"assigned": True},
 }
 
 

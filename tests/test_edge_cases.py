@@ -63,7 +63,7 @@ def test_subgroup_name_none_is_reserved() -> None:
 def test_facilitators_notice_in_a_year_that_is_not_a_clerkship_year() -> None:
     """Clerkships in year 3 only: year-4 students are back in small groups."""
     sc = small(calendar={"clerkship_years": [3]}, community={},
-               small_groups={"facilitator_notice_prob": 1.0, "sessions_per_month": 8})
+               small_groups={"sessions_per_month": 8}, assumptions={"facilitator_notice": 1.0})
     model = Model(sc, 2)
     result = model.run()
     episodes = result.episodes.merge(result.students[["student", "entry"]], on="student")
@@ -107,7 +107,7 @@ def test_grades_are_seen_after_the_block_they_come_from_even_the_last_of_the_yea
     """The institution notices at an exam block's day (as the school calendar holds it) plus
     the grade release delay; the year's last block is in the same year (day 323 by default),
     not carried to the next year's start."""
-    sc = small(institution={"grades_detect_prob": 0.9},
+    sc = small(assumptions={"grades_detect": 0.9},
                setbacks={"academic_prob_per_exam": 0.3})
     ep = Model(sc, 5).run().episodes
     seen = ep[ep["channel"] == "institution"]

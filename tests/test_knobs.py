@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from conftest import FULL_LC, assert_direction, build_scenario
+from lcsim.config.assumptions import Assumptions
 from lcsim.config.scenario import (
     Advising,
     Coaching,
@@ -50,7 +51,7 @@ REPS = 8
 # changes the mentor channel's rate by only ~14%.
 MORE_REPS = {knob: 24 for knob in (
     "peer_mentoring.mentor_year", "peer_mentoring.mentees_per_mentor",
-    "peer_mentoring.notice_prob", "peer_mentoring.escalate_prob", "peer_mentoring.trained",
+    "assumptions.mentor_notice", "assumptions.mentor_escalate", "peer_mentoring.trained",
     "community.vertical", "small_groups.sessions_per_month", "subgroups.risk_multiplier",
     "leadership.training")}
 NO_LC: dict[str, Any] = {}
@@ -62,6 +63,8 @@ ONLY_MENTORS = {"community": FULL_LC["community"],
                 "peer_mentoring": {**FULL_LC["peer_mentoring"], "contacts_per_month": 4.0}}
 # Fourth-year mentors, so that any earlier class year may have a mentor.
 SENIOR_MENTORS = {**FULL_LC, "peer_mentoring": {**FULL_LC["peer_mentoring"], "mentor_year": 4}}
+# An inclusion programme that adds 0.3 to subgroup members' belonging when it exists.
+INCLUSION_EFFECT = {"assumptions": {"inclusion_belonging_boost": 0.3}}
 # One support faculty member with 3 protected hours: 2 concurrent cases, so people queue.
 # Two case slots and many setbacks: the queue binds (cases free their slot when they end).
 TIGHT = {"support.faculty": 1, "support.protected_hours_per_week": 3.0,
@@ -121,8 +124,8 @@ STRUCTURE_CASES = [
      s_("channels.session_detect"), -1),
     ("small_groups.sessions_per_month", FULL_LC, {}, {"small_groups.sessions_per_month": 8},
      s_("channels.session_interval"), -1),
-    ("small_groups.facilitator_notice_prob", FULL_LC, {},
-     {"small_groups.facilitator_notice_prob": 0.4}, s_("channels.session_detect"), +1),
+    ("assumptions.facilitator_notice", FULL_LC, {},
+     {"assumptions.facilitator_notice": 0.4}, s_("channels.session_detect"), +1),
     ("small_groups.facilitator_is_coach", FULL_LC, {},
      {"small_groups.facilitator_is_coach": True}, s_("channels.coach_detect"), -1),
     ("small_groups.in_clerkships", FULL_LC, {}, {"small_groups.in_clerkships": True},
@@ -139,7 +142,7 @@ STRUCTURE_CASES = [
      s_("development.skills_target"), +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8},
      support_capacity, -1),  # meetings use coaches' protected time
-    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9},
+    ("assumptions.coach_notice", FULL_LC, {}, {"assumptions.coach_notice": 0.9},
      s_("channels.coach_detect"), +1),
     ("coaching.protected_hours_per_week", FULL_LC, {},
      {"coaching.protected_hours_per_week": 12}, support_capacity, +1),
@@ -157,15 +160,15 @@ STRUCTURE_CASES = [
      lambda sc: len(Structure.from_scenario(sc).cohort.mentee_years), +1),
     ("peer_mentoring.contacts_per_month", FULL_LC, {}, {"peer_mentoring.contacts_per_month": 6},
      s_("channels.mentor_rate"), +1),
-    ("peer_mentoring.notice_prob", FULL_LC, {}, {"peer_mentoring.notice_prob": 0.6},
+    ("assumptions.mentor_notice", FULL_LC, {}, {"assumptions.mentor_notice": 0.6},
      s_("channels.mentor_detect"), +1),
-    ("peer_mentoring.escalate_prob", FULL_LC, {}, {"peer_mentoring.escalate_prob": 1.0},
+    ("assumptions.mentor_escalate", FULL_LC, {}, {"assumptions.mentor_escalate": 1.0},
      s_("channels.mentor_detect"), +1),
     ("peer_mentoring.trained", FULL_LC, {}, {"peer_mentoring.trained": True},
      s_("channels.mentor_detect"), +1),
     ("space.assigned", FULL_LC, {"space.assigned": False}, {}, s_("peers.rate_pre"), +1),
-    ("space.contact_multiplier", FULL_LC, {}, {"space.contact_multiplier": 3.0},
-     s_("peers.rate_pre"), +1),
+    ("assumptions.room_contact_multiplier", FULL_LC, {},
+     {"assumptions.room_contact_multiplier": 3.0}, s_("peers.rate_pre"), +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
      s_("channels.coach_detect"), +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True},
@@ -180,8 +183,12 @@ STRUCTURE_CASES = [
      s_("channels.advisor_interval"), -1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 4},
      s_("cohort.connected_meetings"), +1),  # without coaches the advisor is the faculty connection
-    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8},
+    ("assumptions.advisor_notice", NO_LC, {}, {"assumptions.advisor_notice": 0.8},
      s_("channels.advisor_detect"), +1),
+    ("assumptions.self_referral_per_year", NO_LC, {},
+     {"assumptions.self_referral_per_year": 3.0}, s_("channels.self_rate"), +1),
+    ("assumptions.grades_detect", NO_LC, {}, {"assumptions.grades_detect": 0.9},
+     s_("channels.grades_detect"), +1),
     ("support.faculty", NO_LC, {}, {"support.faculty": 6}, support_capacity, +1),
     ("support.protected_hours_per_week", NO_LC, {}, {"support.protected_hours_per_week": 12},
      support_capacity, +1),
@@ -218,9 +225,10 @@ def first_of(model: Model, subgroup: str):
     return next(s for s in model.students if s.subgroup == subgroup)
 
 
-def test_belonging_boost_raises_subgroup_belonging_only() -> None:
-    base, boosted = Model(build_scenario(), 3), Model(build_scenario(
-        {"inclusion.belonging_boost": 0.2}), 3)
+def test_inclusion_programme_raises_subgroup_belonging_only() -> None:
+    boost = {"assumptions.inclusion_belonging_boost": 0.2}
+    base, boosted = Model(build_scenario(boost), 3), Model(build_scenario(
+        {**boost, "inclusion.programme": True}), 3)
     for group, gain in (("urim", 0.2), ("low_income", 0.2), ("none", 0.0)):
         a, b = first_of(base, group), first_of(boosted, group)
         assert a.id == b.id  # same seed: same students in the same subgroups
@@ -290,8 +298,8 @@ SIM_CASES = [
      "detected_by_facilitator", +1),
     ("small_groups.sessions_per_month", FULL_LC, {"small_groups.sessions_per_month": 1.0}, {},
      "time_to_detection_median_days", -1),
-    ("small_groups.facilitator_notice_prob", FULL_LC, {},
-     {"small_groups.facilitator_notice_prob": 0.4}, "detected_by_facilitator", +1),
+    ("assumptions.facilitator_notice", FULL_LC, {},
+     {"assumptions.facilitator_notice": 0.4}, "detected_by_facilitator", +1),
     ("small_groups.facilitator_is_coach", FULL_LC, {},
      {"small_groups.facilitator_is_coach": True}, "detected_by_coach", -1),
     ("small_groups.in_clerkships", FULL_LC, {}, {"small_groups.in_clerkships": True},
@@ -312,7 +320,8 @@ SIM_CASES = [
      "clinical_skills_mean", +1),
     ("coaching.meetings_per_year", FULL_LC, {}, {"coaching.meetings_per_year": 8.0},
      "faculty_connected_share", +1),
-    ("coaching.notice_prob", FULL_LC, {}, {"coaching.notice_prob": 0.9}, "detected_by_coach", +1),
+    ("assumptions.coach_notice", FULL_LC, {}, {"assumptions.coach_notice": 0.9},
+     "detected_by_coach", +1),
     ("coaching.protected_hours_per_week", FULL_LC, {},
      {"coaching.protected_hours_per_week": 12.0}, "faculty_load_ratio", -1),
     ("coaching.meeting_hours", FULL_LC, {}, {"coaching.meeting_hours": 2.0},
@@ -327,26 +336,26 @@ SIM_CASES = [
      "belonging_mean", +1),  # belonging at the end of year 2 includes a year-2 mentor
     ("peer_mentoring.contacts_per_month", FULL_LC, {}, {"peer_mentoring.contacts_per_month": 8.0},
      "detected_by_mentor", +1),
-    ("peer_mentoring.notice_prob", FULL_LC, {}, {"peer_mentoring.notice_prob": 0.6},
+    ("assumptions.mentor_notice", FULL_LC, {}, {"assumptions.mentor_notice": 0.6},
      "detected_by_mentor", +1),
-    ("peer_mentoring.escalate_prob", FULL_LC, {}, {"peer_mentoring.escalate_prob": 1.0},
+    ("assumptions.mentor_escalate", FULL_LC, {}, {"assumptions.mentor_escalate": 1.0},
      "detected_by_mentor", +1),
     ("peer_mentoring.trained", FULL_LC, {}, {"peer_mentoring.trained": True},
      "detected_by_mentor", +1),
     ("peer_mentoring", {k: v for k, v in FULL_LC.items() if k != "peer_mentoring"}, {},
      {"peer_mentoring": FULL_LC["peer_mentoring"]}, "identity_mean", +1),
     ("space.assigned", FULL_LC, {"space.assigned": False}, {}, "detected_by_peer", +1),
-    ("space.contact_multiplier", FULL_LC, {}, {"space.contact_multiplier": 3.0},
-     "detected_by_peer", +1),
+    ("assumptions.room_contact_multiplier", FULL_LC, {},
+     {"assumptions.room_contact_multiplier": 3.0}, "detected_by_peer", +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "detected_by_faculty", +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "resolved_share", +1),
     ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
      "mean_referral_delay_days", -1),
     ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
      "time_to_intervention_median_days", -1),
-    ("inclusion.belonging_boost", NO_LC, {}, {"inclusion.belonging_boost": 0.3},
+    ("inclusion.programme", INCLUSION_EFFECT, {}, {"inclusion.programme": True},
      "belonging_mean", +1),
-    ("inclusion.belonging_boost", NO_LC, {}, {"inclusion.belonging_boost": 0.3},
+    ("inclusion.programme", INCLUSION_EFFECT, {}, {"inclusion.programme": True},
      "urim_episodes_per_100", -1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
      "detected_by_advisor", +1),
@@ -354,7 +363,8 @@ SIM_CASES = [
      "time_to_detection_median_days", -1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
      "faculty_connected_share", +1),
-    ("advising.notice_prob", NO_LC, {}, {"advising.notice_prob": 0.8}, "detected_by_advisor", +1),
+    ("assumptions.advisor_notice", NO_LC, {}, {"assumptions.advisor_notice": 0.8},
+     "detected_by_advisor", +1),
     ("support.faculty", NO_LC, TIGHT, {**TIGHT, "support.faculty": 4},
      "mean_queue_wait_days", -1),
     ("support.protected_hours_per_week", NO_LC, TIGHT,
@@ -401,5 +411,6 @@ def test_every_structural_knob_has_a_direction_test() -> None:
     in_structure = {case[0] for case in STRUCTURE_CASES}
     missing = fields - in_sims - NOT_STRUCTURAL
     assert not missing, f"knobs without a paired-seed direction test: {sorted(missing)}"
-    unknown = (in_sims | in_structure) - fields - set(SECTIONS)
+    assumptions = {f"assumptions.{name}" for name in Assumptions.model_fields}
+    unknown = (in_sims | in_structure) - fields - set(SECTIONS) - assumptions
     assert not unknown, f"tests name knobs that do not exist: {sorted(unknown)}"

@@ -56,9 +56,9 @@ def test_help_speeds_recovery_and_protects_from_leaving() -> None:
 
 
 @pytest.mark.parametrize("richer", [
-    {"coaching.notice_prob": 0.9},
-    {"small_groups.facilitator_notice_prob": 0.9},
-    {"peer_mentoring.notice_prob": 0.6},
+    {"assumptions.coach_notice": 0.9},
+    {"assumptions.facilitator_notice": 0.9},
+    {"assumptions.mentor_notice": 0.6},
     {"community.peer_contacts_per_week": 6.0},
     {"coaching.meetings_per_year": 6.0},  # twice as frequent: every old meeting is kept
     {"small_groups.sessions_per_month": 8.0},

@@ -96,7 +96,7 @@ DESIGNS = {
         factors:
           coaching.meetings_per_year: {range: [1, 12]}
           small_groups.size: {range: [4, 12]}
-          self_referral.rate_per_year: {range: [0.3, 3.0], log: true}
+          assumptions.self_referral_per_year: {range: [0.3, 3.0], log: true}
         """, 6, set()),
     "sobol": ("""\
         design: sobol
@@ -208,7 +208,7 @@ def test_integer_mapping_gives_each_integer_equal_mass() -> None:
     counts = pd.Series([info.from_unit(x) for x in u]).value_counts()
     assert sorted(counts.index) == list(range(4, 13)) and (counts == 1000).all()
     assert info.from_unit(0.0) == 4 and info.from_unit(1.0) == 12
-    log = FactorInfo("self_referral.rate_per_year", Factor(range=(0.3, 3.0), log=True), "float")
+    log = FactorInfo("assumptions.self_referral_per_year", Factor(range=(0.3, 3.0), log=True), "float")
     assert log.from_unit(0.0) == 0.3 and log.from_unit(1.0) == 3.0
     assert log.from_unit(0.5) == pytest.approx(np.sqrt(0.3 * 3.0))
     assert log.grid(3) == pytest.approx([0.3, np.sqrt(0.9), 3.0])
@@ -311,7 +311,7 @@ GRID = """\
     seed: 3
     factors:
       coaching.meetings_per_year: {values: [1, 12]}
-      self_referral.rate_per_year: {values: [0.5, 2.0]}
+      assumptions.self_referral_per_year: {values: [0.5, 2.0]}
     """  # 4 points x 2 batches (reps 0-4, 5-6) = 8 tasks
 
 

@@ -15,10 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from conftest import FULL_LC, build_scenario
+from lcsim.config.assumptions import Assumptions
 from lcsim.model.simulation import Model
+from lcsim.model.structure import Structure
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "src" / "lcsim" / "model"
 TRANSLATION = "structure.py"
@@ -144,3 +147,44 @@ def test_model_modules_import_without_a_circle() -> None:
     for module in graph:
         visit(module, ())
     assert "simulation" not in set().union(*(graph[m] for m in graph if m != "simulation"))
+
+
+# Where an assumption acts only in some structures: the scenario changes that switch it on.
+RICH = {"leadership.training": True, "peer_mentoring.trained": True,
+        "small_groups.facilitator_is_coach": True, "inclusion.programme": True}
+CONTEXT: dict[str, dict[str, Any]] = {
+    "class_contacts_per_week": {"community": None, "small_groups": None, "space": None},
+    "lc_size_factor_min": {"population.class_size": 600, "community.count": 1},
+    "lc_size_factor_max": {"community.count": 80},
+    "identity_coaching_cap": {"coaching.meetings_per_year": 8.0},
+    "skills_coaching_cap": {"coaching.meetings_per_year": 8.0},
+    "mentor_time_y3": {"peer_mentoring.mentor_year": 3},
+    "mentor_skill_y3": {"peer_mentoring.mentor_year": 3},
+    "mentor_time_y4": {"peer_mentoring.mentor_year": 4},
+    "mentor_skill_y4": {"peer_mentoring.mentor_year": 4},
+}
+
+
+def _other_value(name: str, value: float) -> float:
+    """A valid value of assumption `name` different from `value`."""
+    if isinstance(value, int):
+        return value + 1
+    for candidate in (value * 0.8, value * 1.2, 0.1):
+        try:
+            Assumptions(**{name: candidate})
+        except ValueError:
+            continue
+        if candidate != value:
+            return candidate
+    raise AssertionError(name)  # pragma: no cover
+
+
+@pytest.mark.parametrize("name", sorted(Assumptions.model_fields))
+def test_every_assumption_reaches_the_model(name: str) -> None:
+    """Changing any one assumption changes the numbers the model runs on."""
+    context = {**RICH, **CONTEXT.get(name, {})}
+    base = build_scenario(context, base=FULL_LC)
+    value = getattr(base.assumptions, name)
+    changed = build_scenario({**context, f"assumptions.{name}": _other_value(name, value)},
+                             base=FULL_LC)
+    assert Structure.from_scenario(changed) != Structure.from_scenario(base), name

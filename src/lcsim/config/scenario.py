@@ -8,11 +8,13 @@ docs/model.md have no published source.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lcsim.config.assumptions import Assumptions
+from lcsim.config.moved import MOVED, MOVED_SECTIONS
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -135,22 +137,10 @@ class Episodes(Part):
         4.0, ge=1.0, le=20.0, description="academic setback risk after a failed year")
 
 
-class SelfReferral(Part):
-    """The student asks for help: more likely with higher belonging."""
-
-    rate_per_year: float = Field(
-        1.0, ge=0.0, le=50.0,
-        description="help-seeking rate per year at belonging 0.5 (calibrated assumption; "
-        "Dyrbye 2015 reports 34% help-seeking in 12 months among students with burnout)")
-    belonging_effect: float = Field(
-        2.0, ge=0.0, le=10.0, description="log-rate change per unit of belonging")
-
-
 class Institution(Part):
-    """The school notices academic episodes through grades after exam blocks."""
+    """The school notices academic episodes through grades after exam blocks (each block's
+    grades flag an ongoing academic episode with chance assumptions.grades_detect)."""
 
-    grades_detect_prob: Prob = Field(
-        0.5, description="chance grades after an exam block flag an ongoing academic episode")
     grade_release_days: float = Field(10.0, ge=0.0, le=90.0, description="exam to grades")
 
 
@@ -158,7 +148,6 @@ class Advising(Part):
     """Central advising, present with or without learning communities."""
 
     meetings_per_year: float = Field(1.0, ge=0.0, le=52.0, description="advisor meetings")
-    notice_prob: Prob = Field(0.35, description="chance an advisor meeting uncovers an episode")
 
 
 class Support(Part):
@@ -200,8 +189,6 @@ class SmallGroups(Part):
     size: int = Field(8, ge=2, le=100, description="students per group")
     sessions_per_month: float = Field(
         4.0, ge=0.0, le=30.0, description="small-group sessions a month in teaching time")
-    facilitator_notice_prob: Prob = Field(
-        0.10, description="chance a session's facilitator notices an episode")
     facilitator_is_coach: bool = Field(
         False, description="the coach also facilitates and grades the group")
     in_clerkships: bool = Field(False, description="sessions continue in clerkship years")
@@ -215,7 +202,6 @@ class Coaching(Part):
         20, ge=1, le=500, description="students per coach across all four classes")
     meetings_per_year: float = Field(
         3.0, ge=0.0, le=52.0, description="scheduled one-to-one meetings a year")
-    notice_prob: Prob = Field(0.6, description="chance a meeting uncovers an ongoing episode")
     protected_hours_per_week: float = Field(
         6.0, ge=0.0, le=40.0, description="each coach's protected time (meetings and cases)")
     meeting_hours: float = Field(0.75, gt=0.0, le=8.0, description="faculty hours a meeting")
@@ -235,17 +221,15 @@ class PeerMentoring(Part):
     mentor_year: int = Field(2, ge=2, le=4, description="class year of the mentors")
     mentee_years: tuple[int, ...] = Field((1,), description="class years that get a mentor")
     contacts_per_month: float = Field(2.0, ge=0.0, le=30.0, description="at 4 mentees/mentor")
-    notice_prob: Prob = Field(0.25, description="chance a contact uncovers an episode")
-    escalate_prob: Prob = Field(0.5, description="chance a noticed episode is passed on")
     trained: bool = Field(False, description="mentors trained to notice and escalate")
 
 
 class Space(Part):
     """An assigned room per community."""
 
-    assigned: bool = Field(True, description="the community has its own room")
-    contact_multiplier: float = Field(
-        1.4, ge=1.0, le=5.0, description="informal peer contact multiplier with a room")
+    assigned: bool = Field(
+        True, description="the community has its own room (it multiplies community peer "
+        "contact by assumptions.room_contact_multiplier)")
 
 
 class Leadership(Part):
@@ -261,13 +245,15 @@ class Leadership(Part):
 class Inclusion(Part):
     """Inclusion and belonging programming."""
 
-    belonging_boost: float = Field(
-        0.0, ge=0.0, le=0.5, description="belonging added for subgroup members")
+    programme: bool = Field(
+        False, description="inclusion and belonging programming for subgroup members (it adds "
+        "assumptions.inclusion_belonging_boost to their belonging)")
 
 
 class Scenario(Part):
     """One school: population, calendar, behaviour and its community structure."""
 
+    moved_keys: ClassVar[Mapping[str, str]] = {**MOVED, **MOVED_SECTIONS}
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$",
                       description="scenario label used in tables, reports and file names")
     description: str = Field("", max_length=4000, description="free text; never affects results")
@@ -275,7 +261,6 @@ class Scenario(Part):
     calendar: Calendar = Calendar()
     setbacks: Setbacks = Setbacks()
     episodes: Episodes = Episodes()
-    self_referral: SelfReferral = SelfReferral()
     institution: Institution = Institution()
     advising: Advising = Advising()
     support: Support = Support()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from lcsim.config.describe import Entry, choices, describe, field_names_at, types_at
 from lcsim.config.errors import ConfigError, show_value
+from lcsim.config.moved import check_moved
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -176,8 +177,14 @@ def validate_mapping(
     file: str | Path | None,
 ) -> M:
     """Validate a plain dict against ``model_cls``; every pydantic error becomes one line of a
-    single ConfigError located via ``origins`` (``file`` is used when no origin is known)."""
+    single ConfigError located via ``origins`` (``file`` is used when no origin is known).
+
+    A model may list keys that moved elsewhere (``moved_keys``, a class variable: old dotted
+    key -> new one); a dict that still uses one gets only those lines, naming the new key."""
     shown_file = os.fspath(file) if file is not None else None
+    moved = getattr(model_cls, "moved_keys", None)  # settings that left this model's schema
+    if moved:
+        check_moved(data, moved, origins, shown_file)
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:

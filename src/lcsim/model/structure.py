@@ -91,7 +91,7 @@ def _calendar(sc: Scenario) -> Calendar:
 
 def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
     pop, lc, co, pm = sc.population, sc.community, sc.coaching, sc.peer_mentoring
-    boost = sc.inclusion.belonging_boost
+    boost = sc.assumptions.inclusion_belonging_boost if sc.inclusion.programme else 0.0
     groups = tuple(Group(g.name, g.risk_multiplier, g.belonging_offset + boost)
                    for g in pop.subgroups)
     bounds = tuple(float(x) for x in np.cumsum([g.share for g in pop.subgroups]))
@@ -138,7 +138,7 @@ def _peers(sc: Scenario) -> Peers:
         peer_pre = a.class_contacts_per_week / DAYS_PER_WEEK
         return Peers(rate_pre=peer_pre, rate_clerk=peer_pre * share, ties_initial=0.0,
                      ties_max=a.base_ties_max, ties_rate_factor=1.0, **common)
-    room = sc.space.contact_multiplier if sc.space and sc.space.assigned else 1.0
+    room = a.room_contact_multiplier if sc.space and sc.space.assigned else 1.0
     peer_pre = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
     # seniors of a vertical community keep part of the contact lost in clerkships
     vertical_keep = a.vertical_clerkship_contact_kept if lc.vertical else 0.0
@@ -157,8 +157,8 @@ def _peers(sc: Scenario) -> Peers:
 
 
 def _channels(sc: Scenario, teaching: float) -> Channels:
-    sg, co, pm, adv, sr, a = (sc.small_groups, sc.coaching, sc.peer_mentoring, sc.advising,
-                              sc.self_referral, sc.assumptions)
+    sg, co, pm, adv, a = (sc.small_groups, sc.coaching, sc.peer_mentoring, sc.advising,
+                          sc.assumptions)
     faculty_mult = a.training_notice if sc.leadership.training else 1.0
     mentor_rate = mentor_detect = 0.0
     if pm is not None:
@@ -168,21 +168,21 @@ def _channels(sc: Scenario, teaching: float) -> Channels:
                        * busy)
         skill = {2: a.mentor_skill_y2, 3: a.mentor_skill_y3, 4: a.mentor_skill_y4}[year]
         trained = a.mentor_trained if pm.trained else 1.0
-        mentor_detect = (min(1.0, pm.notice_prob * skill * trained)
-                         * min(1.0, pm.escalate_prob * trained))
+        mentor_detect = (min(1.0, a.mentor_notice * skill * trained)
+                         * min(1.0, a.mentor_escalate * trained))
     coach_meetings = coach_detect = 0.0
     if co is not None:
         coach_meetings = co.meetings_per_year
         disclose = a.grader_disclosure if sg and sg.facilitator_is_coach else 1.0
-        coach_detect = min(1.0, co.notice_prob * faculty_mult * disclose) * a.attendance
+        coach_detect = min(1.0, a.coach_notice * faculty_mult * disclose) * a.attendance
     session_interval, session_detect = math.inf, 0.0
     if sg is not None and sg.sessions_per_month > 0:
         session_interval = DAYS_PER_MONTH / sg.sessions_per_month
         size_factor = math.sqrt(a.reference_group / sg.size)
-        session_detect = min(1.0, sg.facilitator_notice_prob * size_factor * faculty_mult)
+        session_detect = min(1.0, a.facilitator_notice * size_factor * faculty_mult)
     return Channels(
-        self_rate=sr.rate_per_year / DAYS_PER_YEAR,
-        self_belonging_effect=sr.belonging_effect,
+        self_rate=a.self_referral_per_year / DAYS_PER_YEAR,
+        self_belonging_effect=a.self_referral_belonging,
         self_connected=a.connected_self,
         visibility_sd=a.visibility_sd,
         mentor_rate=mentor_rate,
@@ -192,11 +192,11 @@ def _channels(sc: Scenario, teaching: float) -> Channels:
         coach_detect=coach_detect,
         advisor_meetings=adv.meetings_per_year,
         advisor_interval=_interval(teaching, adv.meetings_per_year),
-        advisor_detect=min(1.0, adv.notice_prob * faculty_mult) * a.attendance,
+        advisor_detect=min(1.0, a.advisor_notice * faculty_mult) * a.attendance,
         session_interval=session_interval,
         session_detect=session_detect,
         sessions_in_clerkships=bool(sg and sg.in_clerkships),
-        grades_detect=sc.institution.grades_detect_prob,
+        grades_detect=a.grades_detect,
         grades_release_days=sc.institution.grade_release_days,
     )
 

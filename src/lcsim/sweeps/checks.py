@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lcsim.config.loader import ConfigError, validate_mapping
+from lcsim.config.moved import moved_message
 from lcsim.config.scenario import Scenario
 from lcsim.sweeps.design import MAX_POINTS, MAX_RUNS, FactorInfo, SweepSpec, n_points
 from lcsim.sweeps.fields import get_path, point_data, scenario_fields, set_path
@@ -55,6 +56,9 @@ def check_factor(info: FactorInfo, base: Scenario, base_data: dict[str, Any], at
     """Problems of one factor: not a field, section off in the base, or values refused."""
     path, spec = info.path, info.spec
     if info.kind is None:
+        moved = moved_message(path)
+        if moved:
+            return [ConfigError(moved, **at)]
         guess = difflib.get_close_matches(path, scenario_fields(), n=1)
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
         return [ConfigError(f"not a scenario field{hint}", **at)]
