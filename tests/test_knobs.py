@@ -400,8 +400,8 @@ SECTIONS = {
 }
 NOT_STRUCTURAL = {
     "subgroups.name", "subgroups.share",  # labels and composition, not a structure
-    "support.case_hours_per_week", "support.resolve_prob",  # covered in STRUCTURE_CASES
-    "support.intervention_days", "support.referral_delay_days", "support.loa_prob",
+    "support.case_hours_per_week",  # covered in STRUCTURE_CASES
+    "support.intervention_days", "support.referral_delay_days",
 }
 
 

@@ -36,6 +36,17 @@ _NOTES = {
     "inclusion.belonging_boost": "; the programme itself is the lever inclusion.programme: true",
 }
 
+REPLACED: dict[str, tuple[str, str]] = {
+    "support.resolve_prob": ("assumptions.help_recovery_hr",
+                             "help now multiplies the recovery rate from its start"),
+    "support.loa_prob": ("assumptions.help_loa_prob",
+                         "the chance help ends a severe episode in a leave of absence"),
+    "episodes.fail_if_in_intervention": ("assumptions.help_fail_ratio",
+                                         "a multiplier of episodes.fail_if_unresolved"),
+}
+"""Old dotted key -> the assumption that replaced it with another meaning (docs/model.md 6.7):
+the old value does not carry over, so it is not repeated in the message."""
+
 
 def moved_message(path: str, value: Any = None) -> str | None:
     """What to write instead of the old key `path` (with its `value` if one is given)."""
@@ -44,6 +55,9 @@ def moved_message(path: str, value: Any = None) -> str | None:
         shown = "" if value is None or isinstance(value, dict | list) else f": {show_value(value)}"
         return (f"has moved to the assumptions section: write {new}{shown}"
                 f"{_NOTES.get(path, '')}")
+    if path in REPLACED:
+        new, meaning = REPLACED[path]
+        return f"has been replaced by an assumption: write {new} ({meaning})"
     if path in MOVED_SECTIONS:
         return f"this section has moved to the assumptions section: write {MOVED_SECTIONS[path]}"
     return None
@@ -74,7 +88,8 @@ def check_moved(data: Mapping[str, Any], moved: Mapping[str, str],
         message = moved_message(path, value)
         assert message is not None
         problems.append(ConfigError(message, file=where[0], key=path, line=where[1] or None,
-                                    expected=MOVED.get(path), found=path))
+                                    expected=MOVED.get(path) or REPLACED.get(path, ('',))[0] or None,
+                                    found=path))
     if problems:
         problems.sort(key=lambda p: (p.file or "", p.line or 0))
         first = problems[0]

@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lcsim.config.assumptions import Assumptions
-from lcsim.config.moved import MOVED, MOVED_SECTIONS
+from lcsim.config.moved import MOVED, MOVED_SECTIONS, REPLACED
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -123,9 +123,8 @@ class Episodes(Part):
     hazard_growth_per_month: float = Field(
         0.9, ge=0.0, le=20.0, description="relative growth of that hazard per month unhelped")
     fail_if_unresolved: Prob = Field(
-        0.55, description="chance an academic episode unresolved at year end fails progression")
-    fail_if_in_intervention: Prob = Field(
-        0.25, description="the same, for an episode being helped at year end")
+        0.55, description="chance an academic episode unresolved at year end fails progression "
+        "(times assumptions.help_fail_ratio while it is being helped)")
     leave_instead_prob: Prob = Field(
         0.8, description="when the risk of leaving comes due, chance of a leave of absence "
         "rather than a withdrawal")
@@ -163,10 +162,6 @@ class Support(Part):
     referral_delay_days: float = Field(
         14.0, ge=0.0, le=365.0,
         description="mean delay from being noticed by someone else to a referral")
-    resolve_prob: Prob = Field(0.75, description="chance an intervention resolves the episode")
-    loa_prob: Prob = Field(
-        0.50, description="chance a severe episode's intervention ends in a leave of absence "
-        "(a third of it for moderate episodes)")
 
 
 class Community(Part):
@@ -253,7 +248,8 @@ class Inclusion(Part):
 class Scenario(Part):
     """One school: population, calendar, behaviour and its community structure."""
 
-    moved_keys: ClassVar[Mapping[str, str]] = {**MOVED, **MOVED_SECTIONS}
+    moved_keys: ClassVar[Mapping[str, str]] = {
+        **MOVED, **MOVED_SECTIONS, **{old: new for old, (new, _) in REPLACED.items()}}
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$",
                       description="scenario label used in tables, reports and file names")
     description: str = Field("", max_length=4000, description="free text; never affects results")
