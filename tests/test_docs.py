@@ -20,12 +20,16 @@ from pydantic import BaseModel
 import lcsim.model
 from lcsim.cli.main import COMMANDS
 from lcsim.config.assumptions import Assumptions
+from lcsim.config.moved import MOVED
+from lcsim.config.priors import load_priors
 from lcsim.config.scenario import Scenario
 from lcsim.outcomes.registry import METRIC_NAMES
 from lcsim.reference import (
+    ASSUMPTIONS,
     GLOSSARY,
     KNOBS,
     REGENERATE,
+    assumption_reference,
     begin_marker,
     end_marker,
     generated_block,
@@ -38,6 +42,7 @@ from lcsim.reference import (
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
+ASSUMPTIONS_DOC = ROOT / "docs" / "assumptions.md"
 MODEL_DOC = ROOT / "docs" / "model.md"
 STALE = f"out of date: regenerate with  {REGENERATE}"
 
@@ -98,6 +103,20 @@ def test_scenarios_doc_holds_the_current_knob_reference() -> None:
         f"docs/scenarios.md knob reference {STALE}"
 
 
+def test_assumptions_doc_holds_the_current_priors() -> None:
+    assert generated_block(_read(ASSUMPTIONS_DOC), ASSUMPTIONS) == assumption_reference(), \
+        f"docs/assumptions.md {STALE}"
+
+
+def test_assumptions_doc_lists_every_assumption_with_its_central_value() -> None:
+    rows = _table_rows(assumption_reference())
+    assert set(rows) == set(Assumptions.model_fields)
+    central = {name: line.split(" | ")[3] for line in assumption_reference().splitlines()
+               for name in [line[3:].split("`")[0]] if line.startswith("| `")}
+    for name, entry in load_priors().entries.items():
+        assert float(central[name]) == pytest.approx(entry.central, rel=1e-3), name
+
+
 def test_readme_holds_the_current_metric_glossary() -> None:
     assert generated_block(_read(README), GLOSSARY) == metric_glossary(), \
         f"README.md metric glossary {STALE}"
@@ -126,18 +145,17 @@ def test_glossary_and_readme_name_every_metric() -> None:
 
 def test_write_docs_rewrites_only_the_generated_blocks(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
-    for src in (README, SCENARIOS_DOC):
+    for src in (README, SCENARIOS_DOC, ASSUMPTIONS_DOC):
         shutil.copy(src, tmp_path / src.relative_to(ROOT))
-    stale_readme = replace_block(_read(README), GLOSSARY, "| stale |")
-    stale_doc = replace_block(_read(SCENARIOS_DOC), KNOBS, "old table")
-    (tmp_path / "README.md").write_text(stale_readme, encoding="utf-8")
-    (tmp_path / "docs" / "scenarios.md").write_text(stale_doc, encoding="utf-8")
+    for path, name in ((README, GLOSSARY), (SCENARIOS_DOC, KNOBS), (ASSUMPTIONS_DOC, ASSUMPTIONS)):
+        stale = replace_block(_read(path), name, "| stale |")
+        (tmp_path / path.relative_to(ROOT)).write_text(stale, encoding="utf-8")
 
     changed = write_docs(tmp_path)
 
-    assert sorted(p.name for p in changed) == ["README.md", "scenarios.md"]
-    assert _read(tmp_path / "README.md") == _read(README)
-    assert _read(tmp_path / "docs" / "scenarios.md") == _read(SCENARIOS_DOC)
+    assert sorted(p.name for p in changed) == ["README.md", "assumptions.md", "scenarios.md"]
+    for path in (README, SCENARIOS_DOC, ASSUMPTIONS_DOC):
+        assert _read(tmp_path / path.relative_to(ROOT)) == _read(path)
     assert write_docs(tmp_path) == []  # idempotent
 
 
@@ -188,7 +206,8 @@ def test_readme_commands_exist() -> None:
 
 def test_readme_links_the_docs() -> None:
     readme = _read(README)
-    for doc in ("docs/model.md", "docs/scenarios.md", "docs/calibration.md"):
+    for doc in ("docs/model.md", "docs/scenarios.md", "docs/calibration.md",
+                "docs/assumptions.md"):
         assert f"]({doc})" in readme
         assert (ROOT / doc).is_file()
 
@@ -205,6 +224,17 @@ def test_model_code_keeps_no_assumed_constants() -> None:
                for m in pkgutil.iter_modules(lcsim.model.__path__)]
     constants = {name for mod in modules for name in dir(mod) if name.startswith("ASSUMED_")}
     assert constants <= HELP_CONSTANTS, sorted(constants - HELP_CONSTANTS)
+
+
+def test_model_doc_names_every_assumption_and_no_old_name() -> None:
+    """Section 6's formulas use the assumptions' names; the old constants and keys are gone."""
+    text = _read(MODEL_DOC)
+    words = set(re.findall(r"\w+", text))
+    missing = [name for name in Assumptions.model_fields if name not in words]
+    assert not missing, f"assumptions not named in docs/model.md: {missing}"
+    old = set(re.findall(r"ASSUMED_[A-Z_]+", text)) - HELP_CONSTANTS
+    assert not old, f"docs/model.md still names old constants: {sorted(old)}"
+    assert not [key for key in MOVED if key in text], "docs/model.md names keys that moved"
 
 
 def test_structure_reads_every_assumption() -> None:

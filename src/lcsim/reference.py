@@ -1,8 +1,9 @@
-"""Generated reference documentation: the scenario knobs and the metric glossary.
+"""Generated reference documentation: the scenario knobs, the assumptions, the metric glossary.
 
-Both are rendered from the code (the pydantic `Scenario` schema and `lcsim.outcomes.registry.METRICS`), so
-the docs cannot drift from what the model accepts and reports. `write_docs()` rewrites the
-generated blocks of `docs/scenarios.md` and `README.md` between their markers; a test checks
+All are rendered from the code and data (the pydantic `Scenario` schema, the shipped priors file
+`config/priors.yaml` and `lcsim.outcomes.registry.METRICS`), so the docs cannot drift from what
+the model accepts and reports. `write_docs()` rewrites the generated blocks of
+`docs/scenarios.md`, `docs/assumptions.md` and `README.md` between their markers; a test checks
 that the committed files hold exactly what these functions render.
 """
 
@@ -17,12 +18,23 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from lcsim.config.priors import Fixed, LogNormal, PriorEntry, Triangular, Uniform, load_priors
 from lcsim.config.scenario import Scenario
 from lcsim.outcomes.registry import METRICS, SUBGROUP_PREFIX
 
 REGENERATE = 'python -c "from lcsim.reference import write_docs; write_docs()"'
 KNOBS = "knob-reference"
 GLOSSARY = "metric-glossary"
+ASSUMPTIONS = "assumption-reference"
+GROUP_TITLES = {
+    "ties_belonging": "Peer ties and belonging",
+    "identity_skills": "Professional identity and clinical skills",
+    "prevention": "Prevention and the risk of leaving",
+    "episodes": "Episodes: type, severity, recovery and risk",
+    "detection": "Detection",
+    "help": "Help",
+    "load": "Faculty load",
+}
 
 
 def begin_marker(name: str) -> str:
@@ -218,6 +230,49 @@ def knob_reference() -> str:
     return "\n".join(out) + "\n"
 
 
+# -- the assumptions ----------------------------------------------------------------------------
+
+def _num(x: float) -> str:
+    """A number in at most 3 significant digits (4 below 0.01)."""
+    return f"{x:.3g}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
+
+
+def _prior(entry: PriorEntry) -> str:
+    """The prior in words, with its central 95% range when it has one."""
+    p = entry.prior
+    if isinstance(p, Fixed):
+        return f"fixed at {_num(p.value)}"
+    if isinstance(p, Uniform):
+        text = f"uniform {_num(p.low)} to {_num(p.high)}"
+    elif isinstance(p, Triangular):
+        text = f"triangular {_num(p.low)} to {_num(p.high)}, mode {_num(p.mode)}"
+    elif isinstance(p, LogNormal):
+        text = f"lognormal, median {_num(p.median)}, sigma {_num(p.sigma)}"
+    else:
+        params = {k: v for k, v in p.model_dump().items() if k != "dist"}
+        text = f"{p.dist}(" + ", ".join(f"{k} {_num(v)}" for k, v in params.items()) + ")"
+    return f"{text}; 95%: {_num(entry.ppf(0.025))} to {_num(entry.ppf(0.975))}"
+
+
+def assumption_reference() -> str:
+    """Markdown tables of every assumption, a table per group, from the shipped priors."""
+    entries = load_priors().entries
+    out: list[str] = []
+    for group, title in GROUP_TITLES.items():
+        names = [n for n, e in entries.items() if e.group == group]
+        if not names:
+            continue
+        out += [f"### {title}", "", "| name | meaning | unit | central | prior | null | source |",
+                "|---|---|---|---|---|---|---|"]
+        for name in names:
+            e = entries[name]
+            null = _num(e.null) if e.effect_of_support and e.null is not None else "-"
+            out.append(f"| `{name}` | {_cell(e.meaning)} | {_cell(e.unit)} | {_num(e.central)} "
+                       f"| {_prior(e)} | {null} | {_cell(e.source)} |")
+        out.append("")
+    return "\n".join(out)
+
+
 # -- the metric glossary --------------------------------------------------------------------------
 
 def metric_glossary() -> str:
@@ -257,13 +312,15 @@ def repo_root() -> Path:
 
 
 def write_docs(root: Path | str | None = None) -> list[Path]:
-    """Regenerate the knob reference in docs/scenarios.md and the glossary in README.md.
+    """Regenerate the knob reference in docs/scenarios.md, the assumption tables in
+    docs/assumptions.md and the glossary in README.md.
 
     Returns the files that changed.
     """
     base = Path(root) if root is not None else repo_root()
     changed = []
     for rel, name, content in (("docs/scenarios.md", KNOBS, knob_reference()),
+                               ("docs/assumptions.md", ASSUMPTIONS, assumption_reference()),
                                ("README.md", GLOSSARY, metric_glossary())):
         path = base / rel
         old = path.read_text(encoding="utf-8")

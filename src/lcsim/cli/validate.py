@@ -1,4 +1,4 @@
-"""`lcsim validate`: check scenario files without running them."""
+"""`lcsim validate`: check scenario files (or priors files) without running them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 from lcsim import api
 
 HELP = "check scenario files"
-DESCRIPTION = "Check scenario files; print one line per file."
+DESCRIPTION = ("Check scenario files, or priors files (a top-level `assumptions:` of prior "
+               "entries); print one line per file.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,14 +19,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from lcsim.config.loader import ConfigError
+    from lcsim.config.priors import is_priors_file, load_priors
 
     bad = 0
     for path in args.files:
         try:
-            scenario = api.load(path)
+            if is_priors_file(path):
+                what = f"priors of {len(load_priors(path).entries)} assumptions"
+            else:
+                what = api.load(path).name
         except ConfigError as err:
             bad += 1
             print(f"FAIL {err}", file=sys.stderr)
         else:
-            print(f"ok   {path} ({scenario.name})")
+            print(f"ok   {path} ({what})")
     return 2 if bad else 0

@@ -39,14 +39,17 @@ M = TypeVar("M", bound=BaseModel)
 # Merging, extends and overrides
 
 
-def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any],
+               whole: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Merge ``child`` over ``base``: mappings merge recursively, any other child value
-    (lists, scalars, null) replaces the base's. Inputs are not modified."""
+    (lists, scalars, null) replaces the base's, and so does a mapping under a key named in
+    ``whole`` (e.g. a prior: a new distribution does not keep the old one's parameters).
+    Inputs are not modified."""
     merged = dict(base)
     for key, value in child.items():
         old = merged.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
-            merged[key] = deep_merge(old, value)
+        if isinstance(old, dict) and isinstance(value, dict) and key not in whole:
+            merged[key] = deep_merge(old, value, whole)
         else:
             merged[key] = value
     return merged
@@ -94,7 +97,7 @@ def _resolve(path: Path) -> Path:
 
 
 def _load_chain(
-    path: Path, display: str, chain: tuple[tuple[Path, str], ...]
+    path: Path, display: str, chain: tuple[tuple[Path, str], ...], whole: frozenset[str]
 ) -> tuple[dict[str, Any], Origins]:
     data, origins = load_file(path, display)
     if "extends" not in data:
@@ -129,18 +132,20 @@ def _load_chain(
             expected="an existing settings file",
             found=repr(target),
         )
-    base_data, base_origins = _load_chain(base_path, base_display, chain)
-    merged = deep_merge(base_data, data)
+    base_data, base_origins = _load_chain(base_path, base_display, chain, whole)
+    merged = deep_merge(base_data, data, whole)
     return merged, _merge_origins(merged, base_origins, origins)
 
 
-def load_mapping(path: str | Path) -> tuple[dict[str, Any], Origins]:
+def load_mapping(path: str | Path, whole: frozenset[str] = frozenset()
+                 ) -> tuple[dict[str, Any], Origins]:
     """Read a YAML settings file safely and resolve ``extends:`` chains.
 
     Returns the merged plain dict (no ``extends`` key, no shared sub-objects) and the origin
-    map (dotted path -> (file, line) where the final value was set).
+    map (dotted path -> (file, line) where the final value was set). Mappings under a key
+    named in ``whole`` replace the base's instead of merging with it.
     """
-    data, origins = _load_chain(Path(path), os.fspath(path), ())
+    data, origins = _load_chain(Path(path), os.fspath(path), (), whole)
     return _copy_tree(data), origins
 
 
