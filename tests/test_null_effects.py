@@ -57,3 +57,22 @@ def test_central_assumptions_do_change_retention(baseline_null: list) -> None:
     different students than the baseline does."""
     base, lc = runs("baseline", {})[0], runs("equity-lc", {})[0]
     assert not base.students[STUDENTS].equals(lc.students[STUDENTS])
+
+
+def test_every_assumption_defaults_to_its_priors_central_value() -> None:
+    """The scenario default of each assumption is the central value of its shipped prior (for
+    the twelve effects of support, the value anchored to the trials; priors.yaml, top)."""
+    from lcsim.config.assumptions import Assumptions
+    from lcsim.config.priors import load_priors
+
+    priors, defaults = load_priors(), Assumptions()
+    assert set(priors.entries) == set(Assumptions.model_fields)
+    for name, entry in priors.entries.items():
+        assert getattr(defaults, name) == pytest.approx(entry.central, abs=1e-12), name
+
+
+def test_null_set_is_the_priors_no_effect_values() -> None:
+    from lcsim.config.priors import null_assumptions
+
+    null = null_assumptions()
+    assert {k: getattr(null, k) for k in NULL} == NULL

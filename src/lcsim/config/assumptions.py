@@ -60,7 +60,7 @@ class Assumptions(BaseModel):
         0.5, description="share of the peer contact lost in clerkship years that a vertical "
         "community keeps")
     room_contact_multiplier: float = Field(
-        1.4, ge=1.0, le=5.0,
+        1.2, ge=1.0, le=5.0,
         description="an assigned room multiplies community peer contact (was "
         "space.contact_multiplier)")
     belonging_base: Prob = Field(
@@ -73,7 +73,7 @@ class Assumptions(BaseModel):
     belonging_connected: Gain = Field(
         0.05, description="belonging added by a faculty connection")
     inclusion_belonging_boost: Gain = Field(
-        0.0, description="belonging added by inclusion programming (was inclusion.belonging_boost)")
+        0.05, description="belonging added by inclusion programming (was inclusion.belonging_boost)")
     connection_meetings: int = Field(
         2, ge=0, le=52,
         description="attended one-to-one meetings with one faculty member in year 1 that make a "
@@ -106,22 +106,22 @@ class Assumptions(BaseModel):
 
     # -- prevention and the risk of leaving
     belonging_conversion_slope: Slope = Field(
-        1.0, description="slope of the conversion of setbacks into episodes on belonging: x "
+        0.075, description="slope of the conversion of setbacks into episodes on belonging: x "
         "exp(-slope (b - 0.5))")
     belonging_leaving_slope: Slope = Field(
-        1.0, description="slope of the hazard of leaving on belonging: x exp(-slope (b - 0.5))")
+        0.075, description="slope of the hazard of leaving on belonging: x exp(-slope (b - 0.5))")
     mentor_prevent: Multiplier = Field(
-        0.9, description="an active near-peer mentor multiplies the conversion probability")
+        0.9923, description="an active near-peer mentor multiplies the conversion probability")
     connected_prevent: Multiplier = Field(
-        0.95, description="a faculty connection multiplies the conversion probability")
+        0.9923, description="a faculty connection multiplies the conversion probability")
     activities_protection: Prob = Field(
-        0.25, description="share of academic conversions removed by community activities before "
+        0.0188, description="share of academic conversions removed by community activities before "
         "exams")
     skills_prevent: Slope = Field(
-        2.0, description="slope of clerkship academic conversion on clinical skills: x exp(-slope "
+        0.15, description="slope of clerkship academic conversion on clinical skills: x exp(-slope "
         "(S - 0.5))")
     identity_leaving_slope: Slope = Field(
-        2.0, description="slope of the hazard of leaving (and of background withdrawal) on "
+        0.15, description="slope of the hazard of leaving (and of background withdrawal) on "
         "identity: x exp(-slope (I - identity_reference))")
     identity_reference: Prob = Field(
         0.6, description="identity at which the identity factor of the leaving hazard is 1")
@@ -171,7 +171,7 @@ class Assumptions(BaseModel):
     connected_self: Multiplier = Field(
         1.5, description="a faculty connection multiplies the rate of asking for help")
     attendance: Prob = Field(
-        0.85, description="share of scheduled one-to-one meetings that happen (coach and advisor "
+        0.75, description="share of scheduled one-to-one meetings that happen (coach and advisor "
         "detection; faculty connections)")
     training_notice: Multiplier = Field(
         1.3, description="leadership training multiplies faculty notice probabilities")
@@ -197,7 +197,7 @@ class Assumptions(BaseModel):
     mentor_skill_y4: Multiplier = Field(
         1.1, description="multiplier of mentor_notice for a year-4 mentor")
     coach_notice: Prob = Field(
-        0.6, description="chance a coach meeting uncovers an ongoing episode (was "
+        0.4, description="chance a coach meeting uncovers an ongoing episode (was "
         "coaching.notice_prob)")
     advisor_notice: Prob = Field(
         0.35, description="chance an advisor meeting uncovers an ongoing episode (was "
@@ -224,25 +224,25 @@ class Assumptions(BaseModel):
 
     # -- help: what an intervention does once it has started (docs/model.md section 6.7)
     help_leaving_hr: float = Field(
-        0.6, ge=0.0, le=2.0,
+        0.926, ge=0.0, le=2.0,
         description="help multiplies the hazard of leaving school by this from its start "
         "(1: no effect, 0: no one leaves once helped)")
     help_recovery_hr: float = Field(
-        5.5, ge=0.5, le=50.0,
+        1.29, ge=0.5, le=50.0,
         description="help multiplies the episode's recovery rate by this from its start "
         "(1: no effect)")
     help_fail_ratio: float = Field(
-        0.6, ge=0.0, le=2.0,
+        0.926, ge=0.0, le=2.0,
         description="help multiplies the chance of failing the year with an open academic "
         "episode (1: no effect)")
     help_loa_prob: Prob = Field(
-        0.5, description="chance that help ends a severe episode in a recommended leave of "
+        0.075, description="chance that help ends a severe episode in a recommended leave of "
         "absence, when leaving was nearer than recovery (0: never)")
     help_loa_moderate_share: Prob = Field(
-        1 / 3, description="that chance for a moderate episode, as a share of the severe one "
+        0.333, description="that chance for a moderate episode, as a share of the severe one "
         "(mild episodes: none)")
     training_recovery: float = Field(
-        1.15, ge=0.0, le=3.0,
+        1.021, ge=0.0, le=3.0,
         description="with leadership training, help's recovery ratio is raised to this power "
         "(1: training adds nothing; no effect when help has none)")
 
