@@ -117,7 +117,7 @@ class Episodes(Part):
     recovery_days: float = Field(
         120.0, gt=0.0, le=3650.0, description="mean time to spontaneous recovery")
     withdraw_hazard_per_year: float = Field(
-        0.045, ge=0.0, le=10.0,
+        0.10, ge=0.0, le=10.0,
         description="hazard of leaving (a leave of absence or a withdrawal, see "
         "leave_instead_prob) at onset, per year")
     hazard_growth_per_month: float = Field(
@@ -126,7 +126,7 @@ class Episodes(Part):
         0.55, description="chance an academic episode unresolved at year end fails progression "
         "(times assumptions.help_fail_ratio while it is being helped)")
     leave_instead_prob: Prob = Field(
-        0.8, description="when the risk of leaving comes due, chance of a leave of absence "
+        0.9, description="when the risk of leaving comes due, chance of a leave of absence "
         "rather than a withdrawal")
     background_withdraw_per_year: float = Field(
         0.002, ge=0.0, le=1.0,
