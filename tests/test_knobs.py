@@ -53,8 +53,12 @@ MORE_REPS = {knob: 24 for knob in (
     "peer_mentoring.mentor_year", "peer_mentoring.mentees_per_mentor",
     "assumptions.mentor_notice", "assumptions.mentor_escalate", "peer_mentoring.trained",
     "community.vertical", "small_groups.sessions_per_month", "subgroups.risk_multiplier",
-    "leadership.training")}
+    "leadership.training", "small_groups.size")}
 NO_LC: dict[str, Any] = {}
+# The anchored effects of support are small (docs/assumptions.md); tests of a mechanism that acts
+# through one of them set it to its judgement value, so the mechanism is seen in a few pairs.
+BELONGING_MATTERS = {"assumptions.belonging_conversion_slope": 1.0}
+HELP_MATTERS = {"assumptions.help_recovery_hr": 5.5, "assumptions.training_recovery": 1.3}
 # Few informal contacts: ties form slowly, so ties made at orientation last.
 SLOW_TIES = {**FULL_LC, "community": {**FULL_LC["community"], "peer_contacts_per_week": 0.5}}
 # Mentors as the only extra channel (no coach, no small group), met weekly: mentor year changes
@@ -287,8 +291,8 @@ SIM_CASES = [
      {"community.peer_contacts_per_week": 8.0}, "detected_by_peer", +1),
     ("community.peer_contacts_per_week", FULL_LC, {},
      {"community.peer_contacts_per_week": 8.0}, "time_to_detection_median_days", -1),
-    ("community.orientation_ties", SLOW_TIES, {}, {"community.orientation_ties": 8},
-     "episodes_per_100", -1),
+    ("community.orientation_ties", SLOW_TIES, BELONGING_MATTERS,
+     {**BELONGING_MATTERS, "community.orientation_ties": 8}, "episodes_per_100", -1),
     ("community.orientation_ties", SLOW_TIES, {}, {"community.orientation_ties": 8},
      "belonging_mean", +1),
     ("community.activities_before_exams", FULL_LC, {},
@@ -348,15 +352,16 @@ SIM_CASES = [
     ("assumptions.room_contact_multiplier", FULL_LC, {},
      {"assumptions.room_contact_multiplier": 3.0}, "detected_by_peer", +1),
     ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "detected_by_faculty", +1),
-    ("leadership.training", FULL_LC, {}, {"leadership.training": True}, "resolved_share", +1),
+    ("leadership.training", FULL_LC, HELP_MATTERS, {**HELP_MATTERS, "leadership.training": True},
+     "resolved_share", +1),
     ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
      "mean_referral_delay_days", -1),
     ("leadership.meeting_every_weeks", FULL_LC, {}, {"leadership.meeting_every_weeks": 2},
      "time_to_intervention_median_days", -1),
     ("inclusion.programme", INCLUSION_EFFECT, {}, {"inclusion.programme": True},
      "belonging_mean", +1),
-    ("inclusion.programme", INCLUSION_EFFECT, {}, {"inclusion.programme": True},
-     "urim_episodes_per_100", -1),
+    ("inclusion.programme", INCLUSION_EFFECT, BELONGING_MATTERS,
+     {**BELONGING_MATTERS, "inclusion.programme": True}, "urim_episodes_per_100", -1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
      "detected_by_advisor", +1),
     ("advising.meetings_per_year", NO_LC, {}, {"advising.meetings_per_year": 6.0},
@@ -375,8 +380,8 @@ SIM_CASES = [
      "attrition_sub_urim", +1),
     ("subgroups.belonging_offset", NO_LC, subgroups(offset=-0.2), subgroups(offset=0.2),
      "belonging_mean", +1),
-    ("subgroups.belonging_offset", NO_LC, subgroups(offset=-0.2), subgroups(offset=0.2),
-     "urim_episodes_per_100", -1),
+    ("subgroups.belonging_offset", NO_LC, {**BELONGING_MATTERS, **subgroups(offset=-0.2)},
+     {**BELONGING_MATTERS, **subgroups(offset=0.2)}, "urim_episodes_per_100", -1),
 ]
 
 

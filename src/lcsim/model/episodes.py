@@ -18,7 +18,7 @@ import simpy
 
 from lcsim.model.agents import Episode, Faculty, Student
 from lcsim.model.progression import Progression
-from lcsim.model.rules import SEVERITY_RECOVERY, Rules
+from lcsim.model.rules import Rules
 from lcsim.model.schedule import exp_time, hazard_left, hazard_time, rising_hazard_time
 from lcsim.model.structure import Structure
 from lcsim.model.support import SupportQueue
@@ -55,7 +55,7 @@ class EpisodeCourse:
         env, rules, progression = self.env, self.rules, self.progression
         growth, intervention_days = self.rates.hazard_growth, self.casework.intervention_days
         s, onset = ep.student, ep.onset
-        recovery_rate = 1.0 / (self.rates.recovery_days * SEVERITY_RECOVERY[ep.severity])
+        recovery_rate = 1.0 / (self.rates.recovery_days * self.rates.recovery_by_severity[ep.severity])
         recover = onset + exp_time(u[3], recovery_rate)
         hazard = rules.withdraw_rate(s, ep, onset)
         leave = onset + rising_hazard_time(u[4], hazard, growth)
@@ -112,7 +112,7 @@ class EpisodeCourse:
         """
         casework, now, onset = self.casework, self.env.now, ep.onset
         to_leave = max(0.0, hazard_left(u[4], hazard, growth, now - onset))
-        recovery_rate = 1.0 / (self.rates.recovery_days * SEVERITY_RECOVERY[ep.severity])
+        recovery_rate = 1.0 / (self.rates.recovery_days * self.rates.recovery_by_severity[ep.severity])
         to_recover = (recover - now) * recovery_rate
         balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
         if casework.recovery_hr != 1.0:

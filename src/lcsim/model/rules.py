@@ -31,7 +31,6 @@ BELONGING_REFERENCE = 0.5
 SKILLS_REFERENCE = 0.5
 # Read by episodes.py only, until it reads `EpisodeRates.recovery_by_severity` (set from the
 # assumptions recovery_mult_*): the lead's help mechanism changes episodes.py.
-SEVERITY_RECOVERY = (0.0, 0.7, 1.0, 1.6)
 _NORMAL = NormalDist()
 _U_CLIP = 1e-12  # keeps the normal quantile finite at u = 0 or 1
 
