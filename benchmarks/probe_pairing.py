@@ -2,6 +2,8 @@
 
     python benchmarks/probe_pairing.py                      # shipped LCs vs baseline, 100 reps
     python benchmarks/probe_pairing.py -n 40 scenarios/coached-lc.yaml my-variant.yaml
+    python benchmarks/probe_pairing.py --lever coaching.meetings_per_year=4 \
+        --reference scenarios/small-group-lc.yaml      # a small lever change against its base
 
 Runs the reference and each proposal on the same replication seeds `lcsim compare` uses, in
 memory, and prints per metric: each side's SD across replications, their correlation, the ratio
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,8 +31,9 @@ from lcsim.model.simulation import Model
 from lcsim.outcomes.compute import compute
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-METRICS = ("graduated_4yr", "attrition", "time_to_intervention_median_days",
-           "time_to_detection_median_days", "episodes_per_100")
+METRICS = ("graduated_4yr", "attrition", "helped_within_30d", "helped_within_90d",
+           "time_to_intervention_median_days", "time_to_detection_median_days",
+           "episodes_per_100")
 
 
 def _one(job: tuple[str, int, int]) -> list[float]:
@@ -39,6 +43,12 @@ def _one(job: tuple[str, int, int]) -> list[float]:
     return [metrics[m] for m in METRICS]
 
 
+def _top(nested: str) -> tuple[str, str]:
+    """'{a: {b: 4}}' -> ('a', '{b: 4}'): the top key and its flow-style value."""
+    key, _, rest = nested[1:-1].partition(": ")
+    return key, rest
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("proposals", nargs="*", help="scenario files (default: the shipped LCs)")
@@ -46,9 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", "--replications", type=int, default=100)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--lever", metavar="KEY=VALUE", default=None,
+                   help="the proposal is the reference with this one setting changed")
     args = p.parse_args(argv)
     proposals = args.proposals or [str(f) for f in sorted(SCENARIOS.glob("*.yaml"))
                                    if f.name != "baseline.yaml"]
+    if args.lever:
+        variant = Path(tempfile.mkdtemp()) / "lever.yaml"
+        key, _, value = args.lever.partition("=")
+        nested = value
+        for part in reversed(key.split(".")):
+            nested = f"{{{part}: {nested}}}"
+        variant.write_text(f"extends: {Path(args.reference).resolve()}\nname: lever\n"
+                           + "\n".join(f"{k}: {v}" for k, v in [_top(nested)]) + "\n",
+                           encoding="utf-8")
+        proposals = [str(variant)]
     files = [args.reference, *proposals]
     jobs = [(f, r, args.seed) for f in files for r in range(args.replications)]
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
