@@ -232,7 +232,7 @@ class Leadership(Part):
 
     training: bool = Field(
         False, description="mandatory training: coaches, facilitators and advisors notice more "
-        "and interventions resolve more often")
+        "and help speeds recovery more (assumptions.training_notice, training_recovery)")
     meeting_every_weeks: int | None = Field(
         None, ge=1, le=52, description="leadership group meets every N weeks; cases referred")
 
