@@ -86,7 +86,8 @@ class EpisodeCourse:
 
             def start() -> float:
                 ep.intervention_start = env.now
-                course.extend(self._helped_course(ep, u, recover, leave, hazard, growth))
+                course.extend(self._helped_course(ep, u, recover, recovery_rate, leave, hazard,
+                                                  growth))
                 return min(course[0], course[1])
 
             give_up = min(recover, leave)
@@ -99,8 +100,8 @@ class EpisodeCourse:
         except simpy.Interrupt as stop:
             progression.close(ep, str(stop.cause))
 
-    def _helped_course(self, ep: Episode, u: np.ndarray, recover: float, leave: float,
-                       hazard: float, growth: float) -> tuple[float, float, float]:
+    def _helped_course(self, ep: Episode, u: np.ndarray, recover: float, recovery_rate: float,
+                       leave: float, hazard: float, growth: float) -> tuple[float, float, float]:
         """When a helped episode would recover and when the student would leave, and the balance
         of leaving and recovery when help started (docs/model.md section 6.7).
 
@@ -112,7 +113,6 @@ class EpisodeCourse:
         """
         casework, now, onset = self.casework, self.env.now, ep.onset
         to_leave = max(0.0, hazard_left(u[4], hazard, growth, now - onset))
-        recovery_rate = 1.0 / (self.rates.recovery_days * self.rates.recovery_by_severity[ep.severity])
         to_recover = (recover - now) * recovery_rate
         balance = to_leave / (to_leave + to_recover) if to_leave + to_recover > 0 else 0.5
         if casework.recovery_hr != 1.0:
