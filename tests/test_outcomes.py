@@ -27,6 +27,7 @@ EPISODES = pd.DataFrame({
     # 2nd: recovered unhelped at day 5 (censored); 3rd: still open when replication 0 ends
     # (its last time is 300, so censored at 200 days); 5th: unhelped, ends at 1000.
     "ended_at": [10.0, 5.0, np.nan, 300.0, 1000.0, 250.0],
+    "outcome": ["resolved", "recovered", None, "recovered", "recovered", "resolved"],
 })
 
 
@@ -36,26 +37,26 @@ def _replication(rep: int) -> SimpleNamespace:
     st = st.assign(belonging=0.5, peer_ties=2.0, faculty_connected=True, identity=0.5,
                    clinical_skills=0.5)
     ep = EPISODES[EPISODES["replication"] == rep].drop(columns="replication")
-    ep = ep.assign(channel="peer", outcome="recovered", detected_at=ep["onset"] + 1.0,
-                   referred_at=np.nan)
+    ep = ep.assign(channel="peer", detected_at=ep["onset"] + 1.0, referred_at=np.nan)
     return SimpleNamespace(students=st.reset_index(drop=True), episodes=ep.reset_index(drop=True),
                            totals={"faculty_hours_demanded": 1.0, "faculty_hours_protected": 2.0})
 
 
-def test_help_curve_censors_as_the_metrics_do() -> None:
-    s = help_curve(EPISODES, horizon=300).set_index("time")["survival"]
-    # Day 10: 5 at risk, 1 helped -> 4/5. Day 250: at risk are the ones censored at 300 and
-    # 1000 and the one helped at 250 -> 4/5 * 2/3. Counting the recovery as help would give
-    # 5/6 at day 5; censoring the open episode at the last time of *all* replications (1000)
-    # would leave 4 at risk at day 250 -> 3/5.
-    assert s[4] == 1.0 and s[9] == 1.0
-    assert s[10] == pytest.approx(0.8) and s[249] == pytest.approx(0.8)
-    assert s[250] == pytest.approx(8 / 15) and s[300] == pytest.approx(8 / 15)
+def test_help_curve_is_the_cumulative_incidence_of_help() -> None:
+    s = help_curve(EPISODES, horizon=300).set_index("time")["helped"]
+    # Sorted ends: 5 recovered, 10 helped, 200 censored (open when replication 0 ends at 300),
+    # 250 helped, 300 and 1000 recovered. Day 10: 1 x 1/5 of the 5 at risk after the recovery
+    # at day 5 -> 1/6 of all. Day 250: survival 5/6 x 4/5 = 2/3 just before, 3 at risk, one
+    # helped -> 1/6 + 2/3 x 1/3 = 7/18. Treating recoveries as censoring (Kaplan-Meier) would
+    # give 1/5 at day 10: the curve counts recovered episodes as not helped.
+    assert s[4] == 0.0 and s[9] == 0.0
+    assert s[10] == pytest.approx(1 / 6) and s[249] == pytest.approx(1 / 6)
+    assert s[250] == pytest.approx(7 / 18) and s[300] == pytest.approx(7 / 18)
 
 
 def test_help_curve_without_episodes_is_flat() -> None:
     curve = help_curve(EPISODES.iloc[:0], horizon=30)
-    assert curve.to_dict("list") == {"time": [0.0], "survival": [1.0]}
+    assert curve.to_dict("list") == {"time": [0.0], "helped": [0.0]}
 
 
 def test_durations_censor_open_episodes_per_replication() -> None:
@@ -85,8 +86,7 @@ def test_compute_and_the_report_share_their_formulas(rep: int) -> None:
     mine = STUDENTS[STUDENTS["replication"] == rep]
     assert row["attrition"] == group_rates(mine, by=["replication"])["attrition"].item()
     assert row["graduated_4yr"] == group_rates(mine, by=["replication"])["graduated_4yr"].item()
-    # The KM median of compute is where the report's curve of this replication first reaches 1/2.
-    curve = help_curve(EPISODES[EPISODES["replication"] == rep], horizon=400)
-    half = curve.loc[curve["survival"] <= 0.5, "time"]
-    expected = half.iloc[0] if len(half) else np.nan
-    assert row["time_to_intervention_median_days"] == pytest.approx(expected, nan_ok=True)
+    # The report's curve of this replication at 30 and 90 days is what compute reports.
+    curve = help_curve(EPISODES[EPISODES["replication"] == rep], horizon=400).set_index("time")
+    assert row["helped_within_30d"] == pytest.approx(curve.loc[30.0, "helped"])
+    assert row["helped_within_90d"] == pytest.approx(curve.loc[90.0, "helped"])

@@ -2,13 +2,14 @@
 
 An episode that ends (recovery, exit, end of follow-up) before being noticed or helped is
 censored at ``ended_at``; one still open when the run stops is censored at the last time seen in
-its replication. `lcsim.outcomes.compute` takes its KM quantiles from `durations`, and the
-committee report draws `help_curve` of the stored episodes, so both censor alike.
+its replication. `lcsim.outcomes.compute` takes its KM quantiles from `durations`.
 
 `help_causes` reads the same times as competing risks: an episode that ended in something
 other than help (recovery, a leave, leaving school, graduation) is a competing end, not a
 censoring; only episodes still open at the end of follow-up are censored. Its times are those of
 `durations` from onset to help, so the KM median and the cumulative incidence share one clock.
+The committee report draws `help_curve`, the cumulative incidence by day, so its figure shows
+what the `helped_within_*` metrics report.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lcsim.outcomes.tables import STILL_OPEN
-from lcsim.stats.competing import CENSORED
-from lcsim.stats.survival import km_curve
+from lcsim.stats.competing import CENSORED, cumulative_incidence
 
 HELPED, ENDED_OTHERWISE = 1, 2  # the cause codes of `help_causes` (CENSORED is 0)
 
@@ -63,15 +63,17 @@ def help_causes(episodes: pd.DataFrame,
 
 
 def help_curve(episodes: pd.DataFrame, horizon: float) -> pd.DataFrame:
-    """Pooled Kaplan–Meier curve of days from onset to intervention, on a daily grid.
+    """Pooled share of episodes in which help had started, by day since onset, on a daily grid.
 
-    ``episodes`` is a stored table (replications told apart by ``replication``). Columns
-    ``time`` (0 to ``horizon`` days) and ``survival`` (share of episodes still without help).
+    The Aalen-Johansen cumulative incidence of `help_causes` (an episode that ends first in
+    recovery, a leave or leaving school counts as not helped), so the curve at 30 and 90 days
+    is what `helped_within_30d` and `helped_within_90d` report. ``episodes`` is a stored table
+    (replications told apart by ``replication``). Columns ``time`` (0 to ``horizon`` days) and
+    ``helped`` (a share).
     """
-    times, observed = durations(episodes, "onset", "intervention_start", by="replication")
+    times, causes = help_causes(episodes, by="replication")
     if not times.size:
-        return pd.DataFrame({"time": [0.0], "survival": [1.0]})
-    curve = km_curve(times, observed)
+        return pd.DataFrame({"time": [0.0], "helped": [0.0]})
     grid = np.arange(0.0, horizon + 1.0)
-    idx = np.searchsorted(curve["time"].to_numpy(), grid, side="right") - 1
-    return pd.DataFrame({"time": grid, "survival": curve["survival"].to_numpy()[idx]})
+    return pd.DataFrame({"time": grid,
+                         "helped": cumulative_incidence(times, causes, HELPED, grid)})

@@ -85,10 +85,11 @@ def render(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
             "percentage points, times in days."),
         "<h2>Time to intervention</h2>",
         fig("time_to_intervention", "Share of difficulty episodes in which help (an "
-            "intervention) had started, by days since the difficulty began (Kaplan–Meier, "
-            "all replications pooled; episodes that ended without help are censored). "
-            "Higher and further left is better; the dotted line marks half of the episodes."
-            " Medians in the legend are averages over replications."),
+            "intervention) had started, by days since the difficulty began (cumulative "
+            "incidence, all replications pooled: an episode that ends first in recovery, a "
+            "leave or leaving school counts as not helped). Higher is better; the dotted line "
+            "marks 30 days, and the legend gives the share helped within 30 days (mean over "
+            "replications)."),
         "<h2>Retention and key figures</h2>",
         fig("retention", "Mean and 95% CI over replications; the dotted line marks "
             f"{ref}."),

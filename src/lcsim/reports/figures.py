@@ -20,7 +20,7 @@ from lcsim.outcomes.episodes import help_curve
 from lcsim.reports import plots
 from lcsim.reports.format import title
 
-KM_HORIZON = 365.0  # days shown in the time-to-intervention figure
+HELP_HORIZON = 365.0  # days shown in the time-to-intervention figure
 FOREST = (
     plots.Panel("graduated_4yr", "4-year graduation", "points", 100),
     plots.Panel("graduated_6yr", "6-year graduation", "points", 100),
@@ -71,13 +71,12 @@ def draw_figures(cmp: Comparison) -> dict[str, bytes]:
         path = cmp.directory / name / "episodes.parquet"
         if path.is_file():
             eps = pd.read_parquet(path, columns=["replication", "onset", "intervention_start",
-                                                 "ended_at"])
-            curves.append(help_curve(eps, KM_HORIZON).assign(scenario=title(name)))
+                                                 "ended_at", "outcome"])
+            curves.append(help_curve(eps, HELP_HORIZON).assign(scenario=title(name)))
     if curves:
-        medians = {title(n): cmp.row(n, "time_to_intervention_median_days")["mean"]
-                   for n in cmp.names}
-        keep("time_to_intervention", plots.km_curves(pd.concat(curves), order, KM_HORIZON,
-                                                     medians))
+        within_30 = {title(n): cmp.row(n, "helped_within_30d")["mean"] for n in cmp.names}
+        keep("time_to_intervention", plots.help_curves(pd.concat(curves), order, HELP_HORIZON,
+                                                       within_30))
     keep("retention", plots.point_ranges(table, RETENTION, order))
     load_panels = [p for p in LOAD if p.metric in set(table["metric"])
                    and constant_value(cmp.table, p.metric) is None]

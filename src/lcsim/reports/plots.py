@@ -28,7 +28,7 @@ __all__ = [
     "Panel",
     "channels",
     "forest",
-    "km_curves",
+    "help_curves",
     "palette",
     "png",
     "point_ranges",
@@ -171,33 +171,33 @@ def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str
     return fig
 
 
-def km_curves(curves: pd.DataFrame, order: Sequence[str], horizon: float = 365.0,
-              medians: Mapping[str, float] | None = None) -> Figure:
+def help_curves(curves: pd.DataFrame, order: Sequence[str], horizon: float = 365.0,
+                within_30: Mapping[str, float] | None = None) -> Figure:
     """Share of difficulty episodes in which help had started, by days since onset.
 
-    ``curves`` has columns ``scenario``, ``time`` (days) and ``survival`` (Kaplan–Meier
-    share still without help); the plot shows ``1 - survival``.
+    ``curves`` has columns ``scenario``, ``time`` (days) and ``helped`` (cumulative incidence,
+    a share); ``within_30`` gives each scenario's mean share helped within 30 days, for the
+    legend.
     """
     colours = palette(order)
     with _style():
         fig = _figure(WIDTH, 4.6)
         ax = fig.subplots()
-        data = curves[curves["time"] <= horizon].assign(
-            reached=lambda d: 100.0 * (1.0 - d["survival"]))
+        data = curves[curves["time"] <= horizon].assign(reached=lambda d: 100.0 * d["helped"])
         for name in order:
             part = data[data["scenario"] == name]
             if part.empty:
                 continue
             label = name
-            if medians and np.isfinite(medians.get(name, np.nan)):
-                label = f"{name} (median {medians[name]:.0f} days)"
+            if within_30 and np.isfinite(within_30.get(name, np.nan)):
+                label = f"{name} ({100 * within_30[name]:.0f}% within 30 days)"
             sns.lineplot(data=part, x="time", y="reached", ax=ax, drawstyle="steps-post",
                          color=colours[name], label=label, linewidth=2.2 if name == order[0]
                          else 1.6, linestyle="--" if name == order[0] else "-",
                          estimator=None, errorbar=None)
-        ax.axhline(50, color="black", linewidth=0.7, linestyle=":")
+        ax.axvline(30, color="black", linewidth=0.7, linestyle=":")
         ax.set_xlim(0, horizon)
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, max(10.0, 10 * np.ceil(data["reached"].max() / 10 + 0.5)))
         ax.set_xlabel("days since the difficulty began")
         ax.set_ylabel("% of episodes in which help had started")
         ax.legend(loc="lower right", fontsize=8.5, frameon=True)
