@@ -83,11 +83,16 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
             scheduler: str | None = None, target_ci: Mapping[str, float] | None = None,
             max_replications: int | None = None, crn: bool = True, resume: bool = False,
             progress: bool | None = None, sources: Sequence[str] | None = None,
+            uncertainty: int | None = None, draw_replications: int = 1,
+            priors: str | Path | None = None,
+            thresholds: Mapping[str, Sequence[float]] | None = None,
             report: bool = True) -> Comparison:
     """Compare ``scenarios`` (the first is the reference) into ``out`` and write its report.
 
     The arguments are those of `lcsim.comparison.runner.run_comparison`; ``report=False`` skips
-    report.html and its figures.
+    report.html and its figures. ``uncertainty=N`` adds the uncertainty analysis over N
+    assumption sets drawn from ``priors`` (``draw_replications`` replications each; the
+    comparison under the central assumptions keeps ``replications``).
     """
     from lcsim.comparison.runner import run_comparison
 
@@ -95,7 +100,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
         scenarios, out=out, replications=replications, seed=seed, executor=executor,
         workers=workers, scheduler=scheduler, target_ci=target_ci,
         max_replications=max_replications, crn=crn, resume=resume, progress=progress,
-        sources=sources)
+        sources=sources, uncertainty=uncertainty, draw_replications=draw_replications,
+        priors=priors, thresholds=thresholds)
     if report:
         from lcsim.reports.comparison import write_report
 

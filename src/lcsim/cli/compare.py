@@ -25,10 +25,14 @@ HELP = "compare proposals with a reference scenario"
 DESCRIPTION = ("Run a reference scenario and one or more proposals on the same replication "
                "seeds (common random numbers) and compare them replication by replication. "
                "Writes DIR/<scenario>/ (as lcsim run does), comparison.csv, comparison.json, "
-               "compare.json and report.html.")
+               "compare.json and report.html. With --uncertainty N, every scenario is also run "
+               "on N assumption sets drawn from the priors (--replications R each), adding "
+               "uncertainty.csv (the difference over what is not known: uncertainty intervals, "
+               "probability of being better), drivers.csv (which assumptions drive it) and "
+               "DIR/uncertainty/ (the draws and their runs).")
 
-SUMMARY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition",
-                   "time_to_intervention_median_days", "faculty_load_ratio")
+SUMMARY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "helped_within_30d",
+                   "helped_within_90d", "time_to_intervention_median_days", "faculty_load_ratio")
 
 
 def target(text: str) -> tuple[str, float]:
@@ -46,12 +50,28 @@ def target(text: str) -> tuple[str, float]:
     return metric.strip(), width
 
 
+def threshold(text: str) -> tuple[str, float]:
+    """argparse type: METRIC=VALUE with a finite VALUE."""
+    metric, sep, value = text.partition("=")
+    if not sep or not metric.strip():
+        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, found {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number after '=', found {value!r} in {text!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"the value must be a finite number, found {value!r}")
+    return metric.strip(), number
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.yaml",
                    help="the reference first, then the proposals")
     p.add_argument("--replications", "-n", type=positive_int, default=None,
                    help=f"replications per scenario (default {DEFAULT_REPLICATIONS}; with "
-                   f"--target-ci the first round, default {DEFAULT_FIRST_ROUND})")
+                   f"--target-ci the first round, default {DEFAULT_FIRST_ROUND}); with "
+                   "--uncertainty, replications per draw (default 1)")
     p.add_argument("--target-ci", type=target, action="append", default=[],
                    metavar="METRIC=HALF_WIDTH",
                    help=f"add rounds of {ROUND} replications until the 95%% CI of every "
@@ -60,6 +80,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-replications", type=positive_int, default=None, metavar="M",
                    help="stop --target-ci at M replications per scenario "
                    f"(default {DEFAULT_MAX_REPLICATIONS})")
+    p.add_argument("--uncertainty", type=positive_int, default=None, metavar="N",
+                   help="also run every scenario on N assumption sets drawn from the priors "
+                   "(a scrambled Sobol' design from --seed; a power of 2 balances it best) and "
+                   "report each difference over what is not known")
+    p.add_argument("--priors", type=Path, default=None, metavar="FILE",
+                   help="with --uncertainty: a priors file (default: lcsim's shipped priors, "
+                   "docs/assumptions.md; check yours with lcsim validate)")
+    p.add_argument("--threshold", type=threshold, action="append", default=[],
+                   metavar="METRIC=VALUE",
+                   help="with --uncertainty: also give the probability that each proposal is "
+                   "better than the reference by at least VALUE (in the metric's units: 0.01 "
+                   "is one point of a share; a negative VALUE asks for 'not worse by more "
+                   "than'); repeatable")
+    p.add_argument("--central-replications", type=positive_int, default=None, metavar="M",
+                   help="with --uncertainty: replications per scenario under the central "
+                   f"assumptions (default {DEFAULT_REPLICATIONS}, or the --target-ci rounds)")
     p.add_argument("--seed", type=seed_int, default=1, help="root seed (default 1)")
     add_execution(p)
     p.add_argument("--out", type=Path, default=None,
@@ -81,13 +117,26 @@ def main(args: argparse.Namespace) -> int:
         targets[metric] = width
     if args.resume and args.out is None:
         return refuse("--resume needs --out DIR: the directory of the comparison to finish")
+    if args.uncertainty is None:
+        for flag, value in (("--priors", args.priors), ("--threshold", args.threshold),
+                            ("--central-replications", args.central_replications)):
+            if value:
+                return refuse(f"{flag} only applies with --uncertainty N")
+    thresholds: dict[str, list[float]] = {}
+    for metric, value in args.threshold:
+        thresholds.setdefault(metric, []).append(value)
+    central, per_draw = args.replications, 1
+    if args.uncertainty is not None:
+        central, per_draw = args.central_replications, args.replications or 1
     out = args.out or default_out("compare")
     args.out = out  # for the interrupt message of lcsim.cli.main
     result = api.compare(
-        scenarios, out=out, replications=args.replications, seed=args.seed,
+        scenarios, out=out, replications=central, seed=args.seed,
         workers=args.workers, scheduler=args.scheduler, target_ci=targets or None,
         max_replications=args.max_replications, crn=args.crn, resume=args.resume,
-        progress=False if args.json else None, sources=[str(p) for p in args.scenarios])
+        progress=False if args.json else None, sources=[str(p) for p in args.scenarios],
+        uncertainty=args.uncertainty, draw_replications=per_draw, priors=args.priors,
+        thresholds=thresholds or None)
     if args.json:
         print(json.dumps(result.to_json()))
     else:

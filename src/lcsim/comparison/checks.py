@@ -24,10 +24,11 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash
 from lcsim.experiment.resume import Kind
-from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
 
 RESERVED = frozenset({"compare.json", "comparison.csv", "comparison.json", "report.html",
-                      "figures", "parts", "failures", ".", ".."})
+                      "figures", "parts", "failures", "uncertainty", "uncertainty.csv",
+                      "drivers.csv", ".", ".."})
 
 
 class CompareError(RunError):
@@ -75,6 +76,29 @@ def check_targets(target_ci: Mapping[str, float] | None, scenarios: Sequence[Sce
     return targets
 
 
+def check_thresholds(thresholds: Mapping[str, Sequence[float]] | None,
+                     scenarios: Sequence[Scenario], uncertainty: int | None) -> dict[str, list[float]]:
+    """The ``--threshold`` values {metric: [values]}: known metrics with a better direction,
+    finite values, and only with ``--uncertainty``."""
+    found = {m: sorted(set(float(v) for v in vs)) for m, vs in (thresholds or {}).items()}
+    if found and not uncertainty:
+        raise CompareError("--threshold only applies with --uncertainty N")
+    known = _known_metrics(scenarios)
+    for metric, values in found.items():
+        if metric not in known:
+            raise CompareError(f"--threshold: unknown metric {metric!r}; choose from "
+                               f"{', '.join(known)}")
+        if HIGHER_IS_BETTER.get(metric, False if metric.startswith(SUBGROUP_PREFIX)
+                                else None) is None:
+            raise CompareError(f"--threshold {metric}: neither direction of this metric is "
+                               "better, so 'better by' has no meaning")
+        bad = [v for v in values if not math.isfinite(v)]
+        if bad:
+            raise CompareError(f"--threshold {metric}: the value must be a finite number, "
+                               f"found {bad[0]!r}")
+    return found
+
+
 def replication_counts(replications: int | None, max_replications: int | None,
                        targets: Mapping[str, float]) -> tuple[int, int | None]:
     """The first replication count and the cap (None without targets), checked."""
@@ -89,14 +113,15 @@ def replication_counts(replications: int | None, max_replications: int | None,
 
 
 def identity(scenarios: Sequence[Scenario], sources: Sequence[str] | None, seed: int,
-             crn: bool) -> dict[str, Any]:
-    """What a stored comparison must match to be resumed (plus the git commit, provenance)."""
+             crn: bool, uncertainty: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a stored comparison must match to be resumed (plus the git commit, provenance);
+    ``uncertainty``: the draws, replications per draw and priors of ``--uncertainty``."""
     files = list(sources) if sources else [None] * len(scenarios)
     return {
         "scenarios": [{"name": sc.name, "file": f, "hash": scenario_hash(sc)}
                       for sc, f in zip(scenarios, files, strict=True)],
-        "seed": seed, "crn": crn, "lcsim_version": lcsim.__version__,
-        "code_hash": code_hash(), "git_commit": git_commit(),
+        "seed": seed, "crn": crn, "uncertainty": dict(uncertainty) if uncertainty else None,
+        "lcsim_version": lcsim.__version__, "code_hash": code_hash(), "git_commit": git_commit(),
     }
 
 
@@ -131,6 +156,9 @@ def mismatch(out: Path, have: Mapping[str, Any], want: Mapping[str, Any]) -> str
             return "on" if v else "off (--no-crn)"
         problems.append(f"common random numbers differ (stored {onoff(have.get('crn'))}, "
                         f"now {onoff(want['crn'])})")
+    if have.get("uncertainty") != want.get("uncertainty"):
+        problems.append(f"the uncertainty analysis differs (stored {_unc(have)}, now "
+                        f"{_unc(want)})")
     for key in ("lcsim_version", "code_hash"):  # the git commit is provenance only
         if have.get(key) != want[key]:
             problems.append(f"the code differs ({key}: stored {have.get(key)}, "
@@ -139,6 +167,14 @@ def mismatch(out: Path, have: Mapping[str, Any], want: Mapping[str, Any]) -> str
         return (f"cannot resume {out}: " + "; ".join(problems)
                 + ". Use the original inputs, or choose another --out.")
     return None
+
+
+def _unc(record: Mapping[str, Any]) -> str:
+    u = record.get("uncertainty")
+    if not u:
+        return "none"
+    return (f"{u.get('draws')} draws x {u.get('replications_per_draw')} replications, priors "
+            f"{str(u.get('priors_sha256', ''))[:12]}")
 
 
 COMPARE = Kind("compare", "a comparison", "it", mismatch=mismatch, error=CompareError)

@@ -19,6 +19,7 @@ from lcsim.comparison.checks import CompareError
 from lcsim.comparison.table import comparison_json
 from lcsim.config.scenario import Scenario
 from lcsim.experiment.store import ResultStore, read_csv_table
+from lcsim.outcomes.json_values import json_scalar
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Comparison:
     table: pd.DataFrame
     info: dict[str, Any]
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
+    uncertainty: pd.DataFrame | None = None  # uncertainty.csv, with --uncertainty
+    drivers: pd.DataFrame | None = None  # drivers.csv, with --uncertainty
 
     @property
     def reference(self) -> str:
@@ -56,8 +59,14 @@ class Comparison:
         return hit.iloc[0]
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``comparison.json`` / ``--json`` (NaN as null)."""
-        return comparison_json(self.info, self.table)
+        """The JSON object of ``comparison.json`` / ``--json`` (NaN as null); with an
+        uncertainty analysis, ``"uncertainty"`` holds its settings and the rows of
+        uncertainty.csv (``"table"``) and drivers.csv (``"drivers"``)."""
+        info = dict(self.info)
+        if self.uncertainty is not None and "uncertainty" in info:
+            info["uncertainty"] = {**info["uncertainty"], "table": rows(self.uncertainty),
+                                   "drivers": rows(self.drivers)}
+        return comparison_json(info, self.table)
 
 
 def load(directory: str | Path) -> Comparison:
@@ -69,6 +78,8 @@ def load(directory: str | Path) -> Comparison:
                                "run lcsim compare first")
     info = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
     info.pop("comparison", None)
+    for key in ("table", "drivers"):
+        info.get("uncertainty", {}).pop(key, None)
     table = pd.read_csv(directory / "comparison.csv", dtype={"higher_is_better": object})
     table["higher_is_better"] = table["higher_is_better"].map(
         {"True": True, "False": False, True: True, False: False}).astype(object)
@@ -83,6 +94,34 @@ def load(directory: str | Path) -> Comparison:
         stored = read_csv_table(sub / "runs.csv")
         runs[name] = (pd.DataFrame({"replication": pd.Series(dtype="int64")}) if stored is None
                       else stored)
-    failed = {name: ResultStore(directory / name).failures() for name in info["scenarios"]}
+    stores = [*info["scenarios"], *(f"uncertainty/{n}" for n in info["scenarios"]
+                                    if "uncertainty" in info)]
+    failed = {name: ResultStore(directory / name).failures() for name in stores
+              if (directory / name).is_dir()}
+    unc = drivers = None
+    if "uncertainty" in info:
+        unc = _read(directory / "uncertainty.csv", "higher_is_better")
+        drivers = _read(directory / "drivers.csv")
     return Comparison(directory, scenarios, runs, table, info,
-                      {k: v for k, v in failed.items() if v})
+                      {k: v for k, v in failed.items() if v}, unc, drivers)
+
+
+def rows(table: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """A table's rows as JSON-safe dicts (NaN as null), columns in table order."""
+    if table is None:
+        return []
+    return [{c: json_scalar(v) for c, v in zip(table.columns, rec, strict=True)}
+            for rec in table.itertuples(index=False, name=None)]
+
+
+def _read(path: Path, direction: str | None = None) -> pd.DataFrame:
+    """A stored uncertainty table (``direction``: a True/False/empty column kept as objects)."""
+    if not path.is_file():
+        raise CompareError(f"{path.parent} is not a finished comparison (no {path.name}); "
+                           "run lcsim compare --uncertainty first")
+    table = pd.read_csv(path, dtype={direction: object} if direction else None)
+    if direction:
+        table[direction] = table[direction].map(
+            {"True": True, "False": False, True: True, False: False}).astype(object)
+        table[direction] = table[direction].where(table[direction].notna(), None)
+    return table

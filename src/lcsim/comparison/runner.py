@@ -54,6 +54,7 @@ from lcsim.comparison.checks import (
     COMPARE,
     check_scenarios,
     check_targets,
+    check_thresholds,
     identity,
     refuse_stray,
     replication_counts,
@@ -62,6 +63,7 @@ from lcsim.comparison.defaults import ROUND
 from lcsim.comparison.result import Comparison
 from lcsim.comparison.stores import Router, covered, plan, read_runs
 from lcsim.comparison.table import comparison_table, half_widths
+from lcsim.comparison.uncertainty import plan_uncertainty, run_draws
 from lcsim.config.loader import load_model
 from lcsim.config.scenario import Scenario
 from lcsim.experiment import replications as experiment
@@ -147,7 +149,10 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
             executor: Executor | None = None, workers: int | None = None,
             scheduler: str | None = None, target_ci: Mapping[str, float] | None = None,
             max_replications: int | None = None, crn: bool = True, resume: bool = False,
-            progress: bool | None = None, sources: Sequence[str] | None = None) -> Comparison:
+            progress: bool | None = None, sources: Sequence[str] | None = None,
+            uncertainty: int | None = None, draw_replications: int = 1,
+            priors: str | Path | None = None,
+            thresholds: Mapping[str, Sequence[float]] | None = None) -> Comparison:
     """Run and compare ``scenarios`` (the first is the reference) into directory ``out``.
 
     ``scenarios`` are `Scenario` objects or scenario files (loaded as `lcsim run` loads them).
@@ -159,6 +164,11 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     ``executor`` (left open) or ``workers``/``scheduler`` choose where replications run.
     ``sources`` are the scenario files, recorded in compare.json. Failed replications are
     recorded; the rest of the comparison goes on (see ``Comparison.failures``).
+
+    ``uncertainty=N`` adds a probabilistic sensitivity analysis (`lcsim.comparison.uncertainty`):
+    every scenario on N assumption sets drawn from ``priors`` (a priors file; default the
+    shipped one), ``draw_replications`` replications per draw, giving ``uncertainty.csv``
+    (with the share better by each of ``thresholds``, {metric: [values]}) and ``drivers.csv``.
     """
     if sources is None and all(isinstance(x, str | Path) for x in scenarios):
         sources = [str(x) for x in scenarios]
@@ -166,12 +176,16 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     check_scenarios(loaded, sources)
     targets = check_targets(target_ci, loaded, max_replications)
     n, max_n = replication_counts(replications, max_replications, targets)
+    wanted = check_thresholds(thresholds, loaded, uncertainty)
+    psa = plan_uncertainty(uncertainty, draw_replications, priors, seed, wanted)
     out = Path(out)
     if not resume:
         refuse_stray(out, loaded)
-    start_directory(out, COMPARE, identity(loaded, sources, seed, crn), resume, {
+    start_directory(out, COMPARE, identity(loaded, sources, seed, crn,
+                                           psa.settings.identity() if psa else None), resume, {
         "replications_requested": replications, "target_ci": targets,
-        "max_replications": max_n, "round": ROUND if targets else None})
+        "max_replications": max_n, "round": ROUND if targets else None,
+        "priors_file": psa.settings.priors_file if psa else None})
     rounds = Rounds(out, loaded, seed, crn, progress)
     rounds.prepare(resume)
     with executor_for(executor, workers, scheduler) as ex:
@@ -179,8 +193,13 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
         n_workers = n_workers or executor_workers(ex)
         n, outcome = rounds.until_done(ex, n, targets, max_n)
         n = rounds.keep_stored(ex, n, outcome)
+        if psa:
+            psa.failures = run_draws(out, loaded, psa.draws, psa.priors, seed, crn,
+                                     psa.settings.replications, ex, resume, progress)
     failed = rounds.finish(n, n_workers)
     runs = rounds.runs(n)
+    unc_tables = psa.finish(out, loaded, runs) if psa else None
+    failed.update(psa.failed() if psa else {})
     info = {
         "reference": loaded[0].name, "scenarios": [sc.name for sc in loaded],
         "seed": seed, "crn": crn, "replications": n,
@@ -188,8 +207,14 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
                      "targets": targets, "max_replications": max_n, "rounds": rounds.rounds},
         "failures": {name: sorted(f) for name, f in failed.items()},
     }
-    result = Comparison(out, loaded, runs, comparison_table(runs, crn), info, failed)
+    if psa:
+        info["uncertainty"] = psa.info()
+    result = Comparison(out, loaded, runs, comparison_table(runs, crn), info, failed,
+                        *(unc_tables or (None, None)))
     atomic_write_csv(result.table, out / "comparison.csv")
+    if unc_tables:
+        atomic_write_csv(unc_tables[0], out / "uncertainty.csv")
+        atomic_write_csv(unc_tables[1], out / "drivers.csv")
     # Not ResultStore.write_json: keep the columns of each row in comparison.csv order.
     atomic_write_text(out / "comparison.json", json.dumps(result.to_json(), indent=2) + "\n")
     finish_directory(out, COMPARE, bool(failed), {"replications": n, "outcome": outcome,

@@ -49,6 +49,12 @@ class _Dist(BaseModel):
         """The value below which a share `u` (0-1) of the distribution lies."""
         return float(self._frozen().ppf(u))
 
+    def ppf_many(self, u: Any) -> Any:
+        """`ppf` of every element of an array of shares (one scipy call, not one per draw)."""
+        import numpy as np
+
+        return np.asarray(self._frozen().ppf(np.asarray(u, dtype=float)), dtype=float)
+
     def _frozen(self) -> Any:
         raise NotImplementedError
 
@@ -64,6 +70,11 @@ class Fixed(_Dist):
 
     def ppf(self, u: float) -> float:
         return self.value
+
+    def ppf_many(self, u: Any) -> Any:
+        import numpy as np
+
+        return np.full(np.shape(u), self.value, dtype=float)
 
 
 class Uniform(_Dist):
@@ -84,6 +95,11 @@ class Uniform(_Dist):
 
     def ppf(self, u: float) -> float:
         return self.low + u * (self.high - self.low)
+
+    def ppf_many(self, u: Any) -> Any:
+        import numpy as np
+
+        return self.low + np.asarray(u, dtype=float) * (self.high - self.low)
 
 
 class Triangular(_Dist):
@@ -226,6 +242,11 @@ class PriorEntry(BaseModel):
     def ppf(self, u: float) -> float:
         """The prior's inverse CDF at `u`."""
         return self.prior.ppf(u)
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the prior is a single value (nothing to draw)."""
+        return isinstance(self.prior, Fixed)
 
 
 class Priors(BaseModel):

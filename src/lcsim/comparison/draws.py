@@ -1,0 +1,112 @@
+"""Assumption sets drawn from the priors, and the scenario each draw gives.
+
+An uncertainty analysis draws N assumption sets: a scrambled Sobol' sequence (quasi-random, so
+N draws cover the priors more evenly than N random ones) on the unit cube of the assumptions
+whose prior is not fixed, each coordinate mapped through its prior's inverse CDF. The sequence
+is seeded from the comparison's seed on a stream of its own, so the same seed gives the same
+draws, and the first N draws of a larger N are the same (Sobol' points are balanced when N is a
+power of two).
+
+An assumption that a scenario itself sets (a value other than the shipped default) is that
+scenario's claim: it keeps its value in every draw, and the report lists it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcsim.comparison.checks import CompareError
+from lcsim.config.assumptions import Assumptions
+from lcsim.config.priors import Priors
+from lcsim.config.scenario import Scenario
+
+_DRAW_KEY = (0x5EED, 0xA55, 0x0)  # spawn key of the draws (replications use (rep,))
+_EDGE = 1e-10  # keep quantiles off 0 and 1, where unbounded priors have no value
+
+
+@dataclass(frozen=True)
+class Draws:
+    """N assumption sets: ``unit`` (draw x varied assumption, prior quantiles 0-1) and
+    ``values`` (draw x every assumption, the values used unless a scenario sets its own)."""
+
+    unit: pd.DataFrame
+    values: pd.DataFrame
+
+    @property
+    def varied(self) -> list[str]:
+        """The assumptions whose prior is not fixed."""
+        return [c for c in self.unit.columns if c != "draw"]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _is_int(name: str) -> bool:
+    return Assumptions.model_fields[name].annotation is int
+
+
+def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
+    """``n`` draws from ``priors`` (scrambled Sobol' from ``seed``); every draw is checked to
+    be a valid assumption set before anything runs (`CompareError` names the first bad one)."""
+    if n < 2:
+        raise CompareError(f"--uncertainty needs at least 2 draws, found {n}")
+    varied = [name for name, e in priors.entries.items() if not e.fixed]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DRAW_KEY))
+    if varied:
+        from scipy.stats import qmc
+
+        with warnings.catch_warnings():  # balance warning when n is not a power of two
+            warnings.simplefilter("ignore")
+            cube = qmc.Sobol(d=len(varied), scramble=True, rng=rng).random(n)
+        cube = np.clip(cube, _EDGE, 1.0 - _EDGE)
+    else:
+        cube = np.empty((n, 0))
+    draw = np.arange(n, dtype=np.int64)
+    unit = pd.DataFrame(cube, columns=varied).assign(draw=draw)[["draw", *varied]]
+    columns: dict[str, Any] = {"draw": draw}
+    for name, entry in priors.entries.items():
+        values = (entry.prior.ppf_many(cube[:, varied.index(name)]) if name in varied
+                  else np.full(n, entry.prior.ppf(0.5)))
+        columns[name] = np.rint(values).astype(np.int64) if _is_int(name) else values
+    values = pd.DataFrame(columns)
+    _check(values, priors)
+    return Draws(unit, values)
+
+
+def _check(values: pd.DataFrame, priors: Priors) -> None:
+    """Every draw is a valid `Assumptions` (a prior may reach beyond an assumption's range)."""
+    from pydantic import ValidationError
+
+    for row in values.drop(columns="draw").to_dict("records"):
+        try:
+            Assumptions(**row)
+        except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            name = str(e["loc"][0]) if e["loc"] else "the assumptions"
+            value = row.get(name, math.nan)
+            raise CompareError(
+                f"the priors draw {name} = {value:g}, which is not a valid value ("
+                f"{e['msg']}); give {name} a prior inside its valid range") from None
+
+
+def overrides(scenario: Scenario) -> dict[str, Any]:
+    """The assumptions a scenario sets to other values than the shipped defaults."""
+    defaults = Assumptions()
+    return {name: getattr(scenario.assumptions, name) for name in Assumptions.model_fields
+            if getattr(scenario.assumptions, name) != getattr(defaults, name)}
+
+
+def scenario_for(scenario: Scenario, draw: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with the draw's assumptions, except those it sets itself."""
+    own = overrides(scenario)
+    values = {k: (v.item() if hasattr(v, "item") else v) for k, v in draw.items() if k != "draw"}
+    data = scenario.model_dump()
+    data["assumptions"] = {**values, **own}
+    return Scenario.model_validate(data)
