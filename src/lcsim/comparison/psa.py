@@ -151,7 +151,7 @@ def drivers_table(diffs: pd.DataFrame, design: pd.DataFrame, names: Sequence[str
             if g.empty:
                 continue
             d = g.set_index("draw")["diff"]
-            block = []
+            block: list[dict[str, Any]] = []
             for name in assumptions:
                 mean = float(np.nanmean(d)) if d.notna().any() else np.nan
                 if name not in u.columns:
