@@ -224,7 +224,8 @@ class PriorEntry(BaseModel):
 
     def problems(self) -> list[tuple[str, str]]:
         """(key, message) of each inconsistency: a central value or null outside the support,
-        an effect of support without its null."""
+        an effect of support without its null. A fixed prior may leave out the null: fixing
+        an effect (at no effect or any other value) is a deliberate choice not to vary it."""
         support = self.prior.support()
         shown = f"{support[0]:g} to {support[1]:g}"
         found = []
@@ -234,7 +235,8 @@ class PriorEntry(BaseModel):
         if self.effect_of_support and self.null is None:
             found.append(("effect_of_support",
                           'an effect of support needs its "null" (its no-effect value)'))
-        elif self.effect_of_support and self.null is not None and not _inside(self.null, support):
+        elif (self.effect_of_support and self.null is not None and not self.fixed
+              and not _inside(self.null, support)):
             found.append(("null", f'"null" {self.null:g} is outside the prior\'s support '
                                   f"({shown}): the prior must include no effect"))
         return found
