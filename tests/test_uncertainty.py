@@ -104,8 +104,9 @@ def test_draws_are_quasi_random_through_each_prior() -> None:
     for name in draws.varied:  # each value is its prior's quantile of the design coordinate
         u = draws.unit[name].to_numpy()
         assert np.allclose(draws.values[name], priors.entries[name].prior.ppf_many(u))
-        # Sobol' points: each quarter of every axis holds exactly a quarter of 64 draws
-        assert np.histogram(u, bins=4, range=(0, 1))[0].tolist() == [16] * 4, name
+        if not priors.entries[name].effect_of_support:
+            # Sobol' points: each quarter of every axis holds exactly a quarter of 64 draws
+            assert np.histogram(u, bins=4, range=(0, 1))[0].tolist() == [16] * 4, name
     fixed = [n for n in priors.entries if n not in draws.varied]
     for name in fixed:
         assert (draws.values[name] == priors.entries[name].central).all()
@@ -113,6 +114,34 @@ def test_draws_are_quasi_random_through_each_prior() -> None:
     assert_frame_equal(draws.values, same.values)
     assert not np.allclose(draws.unit[draws.varied[0]],
                            draw_assumptions(priors, 64, seed=2).unit[draws.varied[0]])
+
+
+def test_effects_of_support_rise_and_fall_together() -> None:
+    """The copula keeps every margin uniform and correlates the effects (normal-scale
+    correlation rho); other assumptions stay uncorrelated. With 1,024 draws a correlation's
+    standard error is about 0.03, so 0.1 is over 3 of them."""
+    from scipy import stats
+
+    priors = load_priors()
+    rho = priors.effects_of_support_correlation
+    assert rho == 0.5
+    draws = draw_assumptions(priors, 1024, seed=3)
+    effects = [n for n in draws.varied if priors.entries[n].effect_of_support]
+    others = [n for n in draws.varied if n not in effects]
+    assert len(effects) == 12 and "effects_of_support_common" in draws.unit
+    z = stats.norm.ppf(draws.unit[effects].to_numpy())
+    corr = np.corrcoef(z, rowvar=False)[np.triu_indices(len(effects), 1)]
+    assert abs(corr.mean() - rho) < 0.05 and (abs(corr - rho) < 0.15).all()
+    for name in effects:  # a uniform margin: Kolmogorov-Smirnov at the 1% level
+        assert stats.kstest(draws.unit[name], "uniform").pvalue > 0.01, name
+    z_other = stats.norm.ppf(draws.unit[others[:6]].to_numpy())
+    cross = np.corrcoef(np.column_stack([z[:, :6], z_other]), rowvar=False)[:6, 6:]
+    assert (abs(cross) < 0.1).all()
+    independent = load_priors().model_copy(update={"effects_of_support_correlation": 0.0})
+    flat = draw_assumptions(independent, 1024, seed=3)
+    assert "effects_of_support_common" not in flat.unit
+    z0 = stats.norm.ppf(flat.unit[effects].to_numpy())
+    assert abs(np.corrcoef(z0, rowvar=False)[np.triu_indices(12, 1)]).max() < 0.1
 
 
 def test_a_scenario_keeps_the_assumptions_it_sets(files: dict[str, Path]) -> None:
@@ -222,7 +251,9 @@ def test_tables_have_a_row_per_proposal_metric_and_threshold(serial: Path) -> No
         <= row["ui95_high"]
     drivers = cmp.drivers
     n_assumptions = len(load_priors().entries)
-    assert len(drivers) == len(DRIVER_METRICS) * n_assumptions
+    assert len(drivers) == len(DRIVER_METRICS) * (n_assumptions + 1)  # + the common factor
+    common = drivers[drivers["assumption"] == "effects_of_support_common"]
+    assert len(common) == len(DRIVER_METRICS) and (common["status"] == "common factor").all()
     fixed = drivers[drivers["status"] == "fixed prior"]
     assert len(fixed) > 0 and (fixed["share"] == 0).all()  # a fixed prior explains nothing
 

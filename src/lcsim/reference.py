@@ -18,7 +18,15 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from lcsim.config.priors import Fixed, LogNormal, PriorEntry, Triangular, Uniform, load_priors
+from lcsim.config.priors import (
+    Beta,
+    Fixed,
+    LogNormal,
+    PriorEntry,
+    Triangular,
+    Uniform,
+    load_priors,
+)
 from lcsim.config.scenario import Scenario
 from lcsim.outcomes.registry import METRICS, SUBGROUP_PREFIX
 
@@ -246,6 +254,9 @@ def _prior(entry: PriorEntry) -> str:
         text = f"uniform {_num(p.low)} to {_num(p.high)}"
     elif isinstance(p, Triangular):
         text = f"triangular {_num(p.low)} to {_num(p.high)}, mode {_num(p.mode)}"
+    elif isinstance(p, Beta):
+        text = f"beta({_num(p.a)}, {_num(p.b)})"
+        text += "" if (p.low, p.high) == (0.0, 1.0) else f" on {_num(p.low)} to {_num(p.high)}"
     elif isinstance(p, LogNormal):
         text = f"lognormal, median {_num(p.median)}, sigma {_num(p.sigma)}"
     else:
@@ -256,8 +267,14 @@ def _prior(entry: PriorEntry) -> str:
 
 def assumption_reference() -> str:
     """Markdown tables of every assumption, a table per group, from the shipped priors."""
-    entries = load_priors().entries
-    out: list[str] = []
+    priors = load_priors()
+    entries = priors.entries
+    out: list[str] = [
+        f"In an uncertainty analysis (`lcsim compare --uncertainty`, docs/uncertainty.md) the "
+        f"effects of support are drawn with correlation "
+        f"`effects_of_support_correlation: {priors.effects_of_support_correlation:g}` "
+        "(assumption: whether support helps at all is largely one unknown); the other "
+        "assumptions are drawn independently.", ""]
     for group, title in GROUP_TITLES.items():
         names = [n for n, e in entries.items() if e.group == group]
         if not names:

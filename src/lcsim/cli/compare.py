@@ -153,11 +153,18 @@ def main(args: argparse.Namespace) -> int:
 
 
 def print_comparison(result: Comparison) -> None:
-    """Key metrics: reference mean, then each proposal's difference and 95% CI."""
+    """Key metrics: reference mean, then each proposal's difference and 95% CI; with an
+    uncertainty analysis also the 95% uncertainty interval and the probability of being
+    better over the draws."""
     stop = result.info["stopping"]
     crn = "common random numbers" if result.info["crn"] else "independent streams"
     print(f"{len(result.scenarios)} scenarios x {result.info['replications']} replications, "
           f"seed {result.info['seed']}, {crn} -> {result.directory}")
+    unc = result.uncertainty
+    if unc is not None:
+        u = result.info["uncertainty"]
+        print(f"uncertainty: {u['draws']} assumption sets drawn from the priors x "
+              f"{u['replications_per_draw']} replication(s) each")
     if stop["rule"] == "target_ci":
         print(f"stopping: {stop['outcome'].replace('_', ' ')}")
     t = result.table
@@ -165,8 +172,11 @@ def print_comparison(result: Comparison) -> None:
     width = max(len(m) for m in SUMMARY_METRICS)
     for name in result.proposals:
         print(f"\n{name} vs {ref}")
-        print(f"{'metric':<{width}}  {ref:>12}  {'difference':>11}  {'95% CI':>23}  "
-              f"{'p (Holm)':>8}")
+        head = (f"{'metric':<{width}}  {ref:>12}  {'difference':>11}  {'95% CI':>23}  "
+                f"{'p (Holm)':>8}")
+        if unc is not None:
+            head += f"  {'95% UI (assumptions)':>23}  {'P(better)':>9}"
+        print(head)
         for metric in SUMMARY_METRICS:
             r = t[(t["scenario"] == name) & (t["metric"] == metric)]
             base = t[(t["scenario"] == ref) & (t["metric"] == metric)]
@@ -174,6 +184,13 @@ def print_comparison(result: Comparison) -> None:
                 continue
             r, base = r.iloc[0], base.iloc[0]
             ci = f"{fmt(r.diff_ci_low)} to {fmt(r.diff_ci_high)}"
-            print(f"{metric:<{width}}  {fmt(base['mean']):>12}  {fmt(r['diff']):>11}  "
-                  f"{ci:>23}  {fmt(r.p_holm):>8}")
+            line = (f"{metric:<{width}}  {fmt(base['mean']):>12}  {fmt(r['diff']):>11}  "
+                    f"{ci:>23}  {fmt(r.p_holm):>8}")
+            if unc is not None:
+                u_row = unc[(unc["proposal"] == name) & (unc["metric"] == metric)]
+                if not u_row.empty:
+                    x = u_row.iloc[0]
+                    line += (f"  {fmt(x.ui95_low) + ' to ' + fmt(x.ui95_high):>23}  "
+                             f"{fmt(x.prob_better):>9}")
+            print(line)
     print(f"\nreport: {result.directory / 'report.html'}")

@@ -7,6 +7,11 @@ is seeded from the comparison's seed on a stream of its own, so the same seed gi
 draws, and the first N draws of a larger N are the same (Sobol' points are balanced when N is a
 power of two).
 
+The effects of support (`effect_of_support: true`) are correlated when the priors file sets
+``effects_of_support_correlation``: a Gaussian copula with one common factor (an extra
+coordinate of the design, stored as ``effects_of_support_common``), so each effect keeps its
+prior while whether support works at all varies from draw to draw.
+
 An assumption that a scenario itself sets (a value other than the shipped default) is that
 scenario's claim: it keeps its value in every draw, and the report lists it.
 """
@@ -29,6 +34,7 @@ from lcsim.config.scenario import Scenario
 
 _DRAW_KEY = (0x5EED, 0xA55, 0x0)  # spawn key of the draws (replications use (rep,))
 _EDGE = 1e-10  # keep quantiles off 0 and 1, where unbounded priors have no value
+COMMON = "effects_of_support_common"  # design column of the common factor of the effects
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Draws:
     @property
     def varied(self) -> list[str]:
         """The assumptions whose prior is not fixed."""
-        return [c for c in self.unit.columns if c != "draw"]
+        return [c for c in self.unit.columns if c not in ("draw", COMMON)]
 
     def __len__(self) -> int:
         return len(self.values)
@@ -59,17 +65,24 @@ def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
         raise CompareError(f"--uncertainty needs at least 2 draws, found {n}")
     varied = [name for name, e in priors.entries.items() if not e.fixed]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DRAW_KEY))
-    if varied:
+    effects = [i for i, name in enumerate(varied) if priors.entries[name].effect_of_support]
+    rho = priors.effects_of_support_correlation if effects else 0.0
+    dims = len(varied) + (1 if rho > 0 else 0)
+    if dims:
         from scipy.stats import qmc
 
         with warnings.catch_warnings():  # balance warning when n is not a power of two
             warnings.simplefilter("ignore")
-            cube = qmc.Sobol(d=len(varied), scramble=True, rng=rng).random(n)
+            cube = qmc.Sobol(d=dims, scramble=True, rng=rng).random(n)
         cube = np.clip(cube, _EDGE, 1.0 - _EDGE)
     else:
         cube = np.empty((n, 0))
     draw = np.arange(n, dtype=np.int64)
-    unit = pd.DataFrame(cube, columns=varied).assign(draw=draw)[["draw", *varied]]
+    columns_u = list(varied)
+    if rho > 0:
+        cube[:, effects] = _correlate(cube[:, effects], cube[:, -1], rho)
+        columns_u.append(COMMON)
+    unit = pd.DataFrame(cube, columns=columns_u).assign(draw=draw)[["draw", *columns_u]]
     columns: dict[str, Any] = {"draw": draw}
     for name, entry in priors.entries.items():
         values = (entry.prior.ppf_many(cube[:, varied.index(name)]) if name in varied
@@ -78,6 +91,15 @@ def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
     values = pd.DataFrame(columns)
     _check(values, priors)
     return Draws(unit, values)
+
+
+def _correlate(u: np.ndarray, common: np.ndarray, rho: float) -> np.ndarray:
+    """Gaussian copula with one common factor: each column keeps a uniform margin, and every
+    pair of columns has normal-scale correlation ``rho``."""
+    from scipy.stats import norm
+
+    z = np.sqrt(rho) * norm.ppf(common)[:, None] + np.sqrt(1.0 - rho) * norm.ppf(u)
+    return np.clip(norm.cdf(z), _EDGE, 1.0 - _EDGE)
 
 
 def _check(values: pd.DataFrame, priors: Priors) -> None:

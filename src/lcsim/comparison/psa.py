@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcsim.comparison.draws import COMMON
 from lcsim.comparison.table import higher_is_better
 from lcsim.outcomes.registry import BEYOND_FOLLOW_UP, METRIC_NAMES, SUBGROUP_PREFIX
 from lcsim.stats.differences import holm
@@ -137,7 +138,9 @@ def drivers_table(diffs: pd.DataFrame, design: pd.DataFrame, names: Sequence[str
     """The rows of ``drivers.csv`` (columns `DRIVER_COLUMNS`): for each proposal, metric and
     assumption, the first-order share of the difference's variance (`first_order` on the
     assumption's prior quantiles in ``design``). ``status`` is "varied", "fixed prior" (share
-    0: nothing was drawn) or "held by both scenarios" (share 0: both set their own value).
+    0: nothing was drawn), "held by both scenarios" (share 0: both set their own value) or
+    "common factor" (the row ``effects_of_support_common``: the share that whether support
+    works at all explains, when the priors correlate the effects of support).
     ``p_holm`` is the F test's p-value Holm-adjusted over the varied assumptions of the
     proposal and metric: with many assumptions some get a sizeable share by chance, and only
     those with a small ``p_holm`` stand out from it. ``rank`` orders the assumptions by share
@@ -156,6 +159,8 @@ def drivers_table(diffs: pd.DataFrame, design: pd.DataFrame, names: Sequence[str
                 mean = float(np.nanmean(d)) if d.notna().any() else np.nan
                 if name not in u.columns:
                     status = "fixed prior"
+                elif name == COMMON:
+                    status = "common factor"
                 elif name in held.get(ref, {}) and name in held.get(prop, {}):
                     status = "held by both scenarios"
                 else:

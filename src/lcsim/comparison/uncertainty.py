@@ -28,7 +28,7 @@ from typing import cast
 import pandas as pd
 import yaml
 
-from lcsim.comparison.draws import Draws, overrides, scenario_for
+from lcsim.comparison.draws import COMMON, Draws, overrides, scenario_for
 from lcsim.comparison.stores import Router
 from lcsim.config.priors import Priors
 from lcsim.config.scenario import Scenario
@@ -167,8 +167,8 @@ class Analysis:
         diffs = draw_differences(runs, names, r)
         atomic_write_parquet(diffs, out / FOLDER / "draw_differences.parquet")
         table = uncertainty_table(diffs, names, r, central, self.settings.thresholds)
-        drivers = drivers_table(diffs, self.draws.unit, names, list(self.priors.entries),
-                                self.held)
+        factors = [*self.priors.entries, *([COMMON] if COMMON in self.draws.unit else [])]
+        drivers = drivers_table(diffs, self.draws.unit, names, factors, self.held)
         return table, drivers
 
     def info(self) -> dict[str, object]:
@@ -178,6 +178,7 @@ class Analysis:
                 "priors_file": s.priors_file, "priors_sha256": s.priors_sha256,
                 "design": "scrambled Sobol' sequence through each prior's inverse CDF",
                 "varied": self.draws.varied, "thresholds": s.thresholds,
+                "effects_of_support_correlation": self.priors.effects_of_support_correlation,
                 "held_by_scenario": self.held}
 
 

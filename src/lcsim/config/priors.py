@@ -34,6 +34,8 @@ SHIPPED = Path(__file__).with_name("priors.yaml")
 Group = Literal["ties_belonging", "identity_skills", "prevention", "episodes", "detection",
                 "help", "load"]
 GROUPS: tuple[str, ...] = get_args(Group)
+CORRELATION = ("correlation of every pair of effects of support in an uncertainty analysis "
+               "(a Gaussian copula with one common factor; 0: drawn independently)")
 
 
 class _Dist(BaseModel):
@@ -127,19 +129,27 @@ class Triangular(_Dist):
 
 
 class Beta(_Dist):
-    """A Beta(a, b) distribution on 0-1 (probabilities and shares)."""
+    """A Beta(a, b) distribution on `low`-`high` (default 0-1: probabilities and shares)."""
 
     dist: Literal["beta"]
     a: float = Field(gt=0.0)
     b: float = Field(gt=0.0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError("low must be below high")
+        return self
 
     def support(self) -> tuple[float, float]:
-        return 0.0, 1.0
+        return self.low, self.high
 
     def _frozen(self) -> Any:
         from scipy import stats
 
-        return stats.beta(self.a, self.b)
+        return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
 
 class LogNormal(_Dist):
@@ -259,6 +269,7 @@ class Priors(BaseModel):
 
     description: str = ""
     entries: dict[str, PriorEntry]
+    effects_of_support_correlation: float = Field(0.0, ge=0.0, le=0.95)
 
     def centrals(self) -> dict[str, float]:
         """Every assumption at its central value."""
@@ -277,6 +288,9 @@ def _file_schema() -> type[BaseModel]:
     names = {name: (PriorEntry, ...) for name in Assumptions.model_fields}
     entries = create_model("AssumptionPriors", __config__=part, **names)  # type: ignore[call-overload]
     return create_model("PriorsFile", __config__=part, description=(str, ""),
+                        effects_of_support_correlation=(
+                            Annotated[float, Field(ge=0.0, le=0.95, description=CORRELATION)],
+                            0.0),
                         assumptions=(entries, ...))
 
 
@@ -319,7 +333,8 @@ def load_priors(path: str | Path = SHIPPED) -> Priors:
     model = validate_mapping(data, _file_schema(), origins, path)
     entries = dict(model.assumptions)  # type: ignore[attr-defined]
     _check_entries(entries, origins, str(path))
-    return Priors(description=model.description, entries=entries)  # type: ignore[attr-defined]
+    return Priors(description=model.description, entries=entries,  # type: ignore[attr-defined]
+                  effects_of_support_correlation=model.effects_of_support_correlation)  # type: ignore[attr-defined]
 
 
 def is_priors_file(path: str | Path) -> bool:
