@@ -27,6 +27,7 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SMALL = ["population.class_size=40", "population.cohorts=2"]
 DRAWS = 16
 MINUS = "\u2212"
+OVERRIDE = "Advisory colleges: advisor_notice = 0.45 (shipped default 0.35): chance an advisor"
 PEER_PRIOR = "prior: {dist: beta, a: 4.5, b: 65.7}"
 
 
@@ -189,14 +190,15 @@ def test_what_to_measure_next_names_the_top_assumption_and_its_evidence(
     assert item.startswith(f"{top['assumption']}: {entry.meaning}")
     assert f"Evidence today: {entry.source}" in item
     prop = title(str(top["proposal"]))
-    assert f"{prop}'s difference in" in item and f"({fmt_share(top['share'])})" in item
+    prop = f"{prop}'" if prop.endswith("s") else f"{prop}'s"
+    assert f"{prop} difference in" in item and f"({fmt_share(top['share'])})" in item
     if strong.empty:
         assert f"With {DRAWS} draws, no single assumption" in _text(measure)
 
 
 def test_assumptions_section_lists_scenario_and_priors_changes(uncertain: Path) -> None:
     section = _text(_section(_page(uncertain), "Assumptions and limits"))
-    assert "Advisory colleges: advisor_notice = 0.45 (shipped default 0.35;" in section
+    assert OVERRIDE in section
     assert "holds each at the scenario's value in every draw" in section
     assert re.search(r"peer_notice: prior beta\(a 4\.5, b 65\.7\), 95% range 0\.0\d+ to "
                      r"0\.1\d+ \u2192 uniform 0\.02 to 0\.2 \(chance a peer contact", section)
@@ -221,7 +223,7 @@ def test_plain_report_has_no_uncertainty_but_lists_scenario_assumptions(plain: P
     assert not list((plain / "figures").glob("tornado_*.png"))
     assert "not uncertainty in the model's assumptions" in page
     section = _text(_section(page, "Assumptions and limits"))
-    assert "Advisory colleges: advisor_notice = 0.45 (shipped default 0.35;" in section
+    assert OVERRIDE in section
     assert "every draw" not in section and "priors" not in section
     text = _headline(page, "advisory-colleges")
     assert text.startswith("4-year graduation ") and " vs Baseline; attrition " in text

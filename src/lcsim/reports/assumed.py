@@ -125,7 +125,7 @@ def _held_html(cmp: Comparison, uncertain: bool) -> str:
                 "value of every assumption.</li>")
     rows = "".join(
         f"<li>{html.escape(title(h.scenario))}: <code>{html.escape(h.name)}</code> = "
-        f"{num(h.value)} (shipped default {num(h.default)}; {html.escape(meaning(h.name))})</li>"
+        f"{num(h.value)} (shipped default {num(h.default)}): {html.escape(meaning(h.name))}</li>"
         for h in items)
     fixed = ("The uncertainty analysis holds each at the scenario's value in every draw, so "
              "its intervals do not cover doubt about these values." if uncertain else "")

@@ -1,8 +1,9 @@
 """The text sections of the committee report, each an HTML fragment built from a Comparison.
 
 Headlines, the at-a-glance list, the key-figures table, the method note and the assumptions
-and limits, in the words of `lcsim.reports.format`. `lcsim.reports.comparison` puts them in page order
-between the figures, the scenario cards and the subgroup section.
+and limits, in the words of `lcsim.reports.format` (with an uncertainty analysis, also of
+`lcsim.reports.uncertainty`). `lcsim.reports.comparison` puts them in page order between the
+figures, the scenario cards and the subgroup section.
 """
 
 from __future__ import annotations

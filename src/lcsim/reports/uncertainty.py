@@ -207,7 +207,7 @@ def uncertainty_table(cmp: Comparison) -> str:
             "Allowing for what is not known (95% UI)", "Better in", "Worse in",
             "Share of the spread from the assumptions"]
     if thresholds:
-        head.append("Chance of at least a threshold")
+        head.append("Better by at least a threshold (--threshold)")
     parts = ["<table class='grid small'><tr>" + "".join(f"<th>{h}</th>" for h in head)
              + "</tr>"]
     for proposal in cmp.proposals:

@@ -60,8 +60,13 @@ def priorities(drivers: pd.DataFrame) -> tuple[list[Priority], bool]:
     return _group(firsts.head(CANDIDATES * 2))[:CANDIDATES], False
 
 
+def possessive(name: str) -> str:
+    """'Coached LC' -> "Coached LC's", 'Advisory colleges' -> "Advisory colleges'"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def _drives_words(p: Priority) -> str:
-    parts = [f"{title(prop)}'s difference in {SHOW[m].label.split(' (')[0].lower()} "
+    parts = [f"{possessive(title(prop))} difference in {SHOW[m].label.split(' (')[0].lower()} "
              f"({fmt_share(share)})" for prop, m, share in sorted(p.drives, key=lambda d: -d[2])]
     return "Share of the spread it explains: " + "; ".join(parts) + "."
 
@@ -141,7 +146,9 @@ def _tornados(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
             "moves as one assumption goes from the 10th to the 90th percentile of its prior, "
             "the others varying as drawn (a regression spline fitted to the draws); the label "
             "gives the share of the difference's spread over the draws that this assumption "
-            f"explains on its own. With {s.get('draws', '?')} draws and "
+            "explains on its own (a short bar with a sizeable share: the difference moves in "
+            "the middle of the prior's range rather than between its ends). With "
+            f"{s.get('draws', '?')} draws and "
             f"{len(s.get('varied') or [])} uncertain assumptions some get sizeable shares by "
             "chance; only the blue bars stand out from it.</p>" + "".join(parts))
 
