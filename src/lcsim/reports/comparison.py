@@ -8,7 +8,10 @@ external links to fetch, so the file opens offline in any browser and can be e-m
 
 This module assembles the page; its parts live in `lcsim.reports.format` (numbers and names in
 words), `.sections` (text sections), `.cards` (what each proposal changes), `.equity`
-(subgroups) and `.figures` (figures).
+(subgroups), `.figures` (figures), `.provenance` and, with an uncertainty analysis
+(`--uncertainty N`), `.uncertainty` (intervals and chances in words), `.unknown` (the section
+"What is not known"), `.tornado` (what drives each difference) and `.assumed` (the assumptions a
+scenario or a priors file changed, listed in every report).
 """
 
 from __future__ import annotations
@@ -24,15 +27,16 @@ from lcsim.reports.cards import card
 from lcsim.reports.equity import equity
 from lcsim.reports.figures import draw_figures, embed_png
 from lcsim.reports.format import title
+from lcsim.reports.provenance import provenance
 from lcsim.reports.sections import (
     assumptions,
     glance,
     headline,
     key_table,
     method,
-    provenance,
     same_everywhere,
 )
+from lcsim.reports.unknown import unknown_section
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;margin:0;
@@ -56,6 +60,7 @@ font-size:13.5px}
 table.kv th,table.kv td{font-size:13px;padding:1px 18px 1px 4px}
 img{max-width:100%;display:block;margin:6px 0}.warn{background:#fff3cd;padding:6px 10px}
 figure{margin:8px 0}figcaption{font-size:12.5px;color:#555}
+ol.measure li{margin:0 0 8px}
 """
 
 
@@ -78,6 +83,7 @@ def render(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
         *(headline(cmp, p) for p in cmp.proposals),
         glance(cmp),
         method(cmp),
+        unknown_section(cmp, figures),
         "<h2>What each proposal changes</h2><div class='cards'>",
         *(card(cmp, sc) for sc in cmp.scenarios), "</div>",
         "<h2>Differences from the reference</h2>",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lcsim.comparison.result import Comparison
 from lcsim.outcomes.episodes import help_curve
-from lcsim.reports import plots
+from lcsim.reports import plots, tornado
 from lcsim.reports.format import title
 
 HELP_HORIZON = 365.0  # days shown in the time-to-intervention figure
@@ -86,7 +86,24 @@ def draw_figures(cmp: Comparison) -> dict[str, bytes]:
     shares = table[table["metric"].isin(CHANNELS)][["scenario", "metric", "mean"]]
     shares = shares.rename(columns={"metric": "channel", "mean": "share"})
     keep("detection_channels", plots.channels(shares, order, CHANNELS, CHANNEL_LABELS))
+    for name in cmp.proposals:
+        if cmp.drivers is not None and tornado.has_drivers(cmp.drivers, name):
+            keep(tornado_name(name), tornado.tornado(cmp.drivers, name, title(name), order[0],
+                                                     _draw_means(cmp, name)))
     return out
+
+
+def tornado_name(proposal: str) -> str:
+    """The name (and file stem under figures/) of a proposal's tornado figure."""
+    return f"tornado_{proposal}"
+
+
+def _draw_means(cmp: Comparison, proposal: str) -> dict[str, float]:
+    """The mean difference over the draws per metric (uncertainty.csv), for the tornado."""
+    if cmp.uncertainty is None:
+        return {}
+    rows = cmp.uncertainty[cmp.uncertainty["proposal"] == proposal]
+    return {str(m): float(v) for m, v in rows.groupby("metric")["mean"].first().items()}
 
 
 def constant_value(table: pd.DataFrame, metric: str) -> float | None:

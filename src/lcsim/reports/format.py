@@ -135,6 +135,15 @@ def _change_parts(kind: str, d: float, low: float, high: float) -> tuple[str, st
     return _signed(d, k), f"{_signed(low, k)} to {_signed(high, k)}" if has_ci else ""
 
 
+def change_parts(metric: str, d: float, low: float, high: float) -> tuple[str, str]:
+    """A difference and its CI apart, in report units: ('+1.2 points', '+0.6 to +1.8'),
+    ('23 days shorter', '17 to 30'); ('not available', '') without a value, and the CI ''
+    without one."""
+    if not finite(d):
+        return "not available", ""
+    return _change_parts(_kind(metric), d, low, high)
+
+
 def fmt_change(metric: str, d: float, low: float, high: float, ci_words: bool = True,
                inline: bool = False) -> str:
     """A difference in plain words: '+1.2 points (95% CI +0.6 to +1.8)', '23 days shorter ...'.
@@ -175,9 +184,10 @@ def change_html(row: pd.Series, metric: str) -> str:
 
 
 def _unclear(row: pd.Series, verdict: str) -> bool:
-    """Whether to say 'no clear difference': the CI spans 0 and the change is not exactly 0."""
-    return verdict == "unclear" and not (row["diff"] == 0 and row["diff_ci_low"] == 0
-                                         and row["diff_ci_high"] == 0)
+    """Whether to say 'no clear difference': the CI spans 0 and the change is not exactly 0
+    (nor missing: 'not available' says it)."""
+    return verdict == "unclear" and finite(row["diff"]) and not (
+        row["diff"] == 0 and row["diff_ci_low"] == 0 and row["diff_ci_high"] == 0)
 
 
 def level_change_html(row: pd.Series, metric: str, reference_mean: float) -> str:
@@ -194,3 +204,45 @@ def level_change_html(row: pd.Series, metric: str, reference_mean: float) -> str
 def plain_words(name: str) -> str:
     """A setting name in words: 'notice_prob' -> 'notice chance'."""
     return " ".join("chance" if w == "prob" else w for w in name.split("_"))
+
+
+def fmt_change_range(metric: str, low: float, high: float) -> str:
+    """A range of differences in report units: '\u22120.8 to +7.0 points', '3 to 9 days
+    shorter', '5 days shorter to 2 longer' (an uncertainty interval, without a central value)."""
+    if not finite(low, high):
+        return "not available"
+    kind = _kind(metric)
+    _, ci = _change_parts(kind, (low + high) / 2, low, high)
+    if kind == "share":
+        return f"{ci} points"
+    if kind == "days":
+        if high < 0:
+            return f"{ci} days shorter"
+        if low > 0:
+            return f"{ci} days longer"
+        return ci.replace(" shorter", " days shorter", 1)
+    return ci
+
+
+def fmt_share(p: float) -> str:
+    """A probability in whole percent that never rounds a 'some' to 'none' or 'all':
+    0.996 -> '>99%', 0.004 -> '<1%', 1.0 -> '100%'."""
+    if not finite(p):
+        return "n/a"
+    pct = 100 * p
+    if 0 < pct < 0.5:
+        return "<1%"
+    if 99.5 <= pct < 100:
+        return ">99%"
+    return f"{pct:.0f}%"
+
+
+def fmt_threshold(metric: str, threshold: float) -> str:
+    """A --threshold in report units: 0.01 of a share -> '1.0 point', 7 (days) -> '7 days'."""
+    kind = _kind(metric)
+    if kind == "share":
+        pts = 100 * abs(threshold)
+        return f"{pts:.{_pts_digits(pts)}f} point{'' if pts == 1 else 's'}"
+    if kind == "days":
+        return f"{abs(threshold):g} days"
+    return f"{abs(threshold):g}"

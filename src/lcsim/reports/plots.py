@@ -29,10 +29,12 @@ __all__ = [
     "channels",
     "forest",
     "help_curves",
+    "new_figure",
     "palette",
     "png",
     "point_ranges",
     "save_png",
+    "style",
 ]
 
 REFERENCE_COLOR = "#6b6b6b"
@@ -52,12 +54,14 @@ class Panel:
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def style() -> Iterator[None]:
+    """The report's figure style (white grid, small type), for a `with` block."""
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         yield
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
+    """A figure on its own Agg canvas (no pyplot state), laid out by constrained layout."""
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -101,7 +105,7 @@ def _verdict_colour(diff: float, low: float, high: float, higher_is_better: obje
 def _grid(n: int, ncols: int, height: float) -> tuple[Figure, list[Axes]]:
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig = _figure(WIDTH, height * nrows)
+    fig = new_figure(WIDTH, height * nrows)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -157,7 +161,7 @@ def forest(table: pd.DataFrame, panels: Sequence[Panel], proposals: Sequence[str
     def verdict(name: str, r: pd.Series, d: float, lo: float, hi: float) -> str:
         return _verdict_colour(d, lo, hi, r["higher_is_better"])
 
-    with _style():
+    with style():
         fig, axes = _grid(len(panels), ncols, 0.45 * len(proposals) + 1.3)
         y = np.arange(len(proposals))[::-1]
         for ax, panel in zip(axes, panels, strict=True):
@@ -180,8 +184,8 @@ def help_curves(curves: pd.DataFrame, order: Sequence[str], horizon: float = 365
     legend.
     """
     colours = palette(order)
-    with _style():
-        fig = _figure(WIDTH, 4.6)
+    with style():
+        fig = new_figure(WIDTH, 4.6)
         ax = fig.subplots()
         data = curves[curves["time"] <= horizon].assign(reached=lambda d: 100.0 * d["helped"])
         for name in order:
@@ -211,7 +215,7 @@ def point_ranges(table: pd.DataFrame, panels: Sequence[Panel], order: Sequence[s
     ``refline`` draws a dashed vertical line per metric (e.g. 1.0 for the load ratio).
     """
     colours = palette(order)
-    with _style():
+    with style():
         fig, axes = _grid(len(panels), ncols, 0.42 * len(order) + 1.3)
         y = np.arange(len(order))[::-1]
         for ax, panel in zip(axes, panels, strict=True):
@@ -235,8 +239,8 @@ def channels(shares: pd.DataFrame, order: Sequence[str], channel_order: Sequence
     """
     colours = dict(zip(channel_order, sns.color_palette("Set2", len(channel_order)),
                        strict=True))
-    with _style():
-        fig = _figure(WIDTH, 0.45 * len(order) + 1.4)
+    with style():
+        fig = new_figure(WIDTH, 0.45 * len(order) + 1.4)
         ax = fig.subplots()
         y = np.arange(len(order))[::-1]
         left = np.zeros(len(order))

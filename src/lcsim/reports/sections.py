@@ -1,24 +1,21 @@
 """The text sections of the committee report, each an HTML fragment built from a Comparison.
 
-Headlines, the at-a-glance list, the key-figures table, the method note, assumptions and
-provenance, in the words of `lcsim.reports.format`. `lcsim.reports.comparison` puts them in page order
-between the figures, the scenario cards and the subgroup section.
+Headlines, the at-a-glance list, the key-figures table, the method note and the assumptions
+and limits, in the words of `lcsim.reports.format` (with an uncertainty analysis, also of
+`lcsim.reports.uncertainty`). `lcsim.reports.comparison` puts them in page order between the
+figures, the scenario cards and the subgroup section.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-import seaborn as sns
 
 import lcsim
 from lcsim.comparison.result import Comparison
+from lcsim.reports.assumed import changed_assumptions
 from lcsim.reports.figures import LOAD, constant_value
 from lcsim.reports.format import (
     SHOW,
@@ -32,6 +29,7 @@ from lcsim.reports.format import (
     title,
     verdict_of,
 )
+from lcsim.reports.uncertainty import has_uncertainty, headline_lines, method_words
 
 KEY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "attrition_academic",
                "attrition_nonacademic", "leave_of_absence", "episodes_per_100",
@@ -45,31 +43,44 @@ GLANCE = (("graduated_4yr", "4-year graduation"), ("attrition", "attrition"),
           ("faculty_load_ratio", "faculty load"))
 
 
-def _help_words(cmp: Comparison, proposal: str) -> str:
-    """Time to help: the shares helped within 30 and 90 days (both levels) and the KM median."""
+def _help_words(cmp: Comparison, proposal: str, first: bool = True) -> str:
+    """Time to help: the shares helped within 30 and 90 days (both levels) and the KM median;
+    without ``first``, from 90 days on (the headline then gave the 30 days with what is not
+    known)."""
     within = []
     for metric, words in (("helped_within_30d", "Episodes helped within 30 days of onset"),
                           ("helped_within_90d", "within 90 days")):
+        if metric == "helped_within_30d" and not first:
+            continue
         ref_mean = cmp.row(cmp.reference, metric)["mean"]
+        words = words if first else "Episodes helped within 90 days"
         within.append(f"{words}: {level_change_html(cmp.row(proposal, metric), metric, ref_mean)}")
     median = cmp.row(proposal, "time_to_intervention_median_days")
-    return (f"{within[0]}; {within[1]}; median time to intervention "
+    return (f"{'; '.join(within)}; median time to intervention "
             f"{change_html(median, 'time_to_intervention_median_days')}.")
 
 
 def headline(cmp: Comparison, proposal: str) -> str:
-    """HTML of a proposal's headline: graduation and attrition, time to help, faculty load."""
+    """HTML of a proposal's headline: graduation and attrition, time to help, faculty load;
+    with an uncertainty analysis, each of the first three also allowing for what is not
+    known."""
     ref = title(cmp.reference)
-    grad = cmp.row(proposal, "graduated_4yr")
-    att = cmp.row(proposal, "attrition")
-    first = (f"4-year graduation {change_html(grad, 'graduated_4yr')} vs {html.escape(ref)}; "
-             f"attrition {change_html(att, 'attrition')}.")
     load_p = cmp.row(proposal, "faculty_load_ratio")["mean"]
     load_r = cmp.row(cmp.reference, "faculty_load_ratio")["mean"]
     load = (f"Faculty load {fmt_value('faculty_load_ratio', load_p)} of protected hours "
             f"({html.escape(ref)} {fmt_value('faculty_load_ratio', load_r)}).")
-    return (f"<div class='headline'><h3>{html.escape(title(proposal))}</h3>"
-            f"<p class='lead'>{first}</p><p>{_help_words(cmp, proposal)}</p><p>{load}</p></div>")
+    if has_uncertainty(cmp):
+        lead, *rest = headline_lines(cmp, proposal)
+        body = (f"<p class='lead'>{lead}</p>" + "".join(f"<p>{line}</p>" for line in rest)
+                + f"<p>{_help_words(cmp, proposal, first=False)}</p>")
+    else:
+        grad = cmp.row(proposal, "graduated_4yr")
+        att = cmp.row(proposal, "attrition")
+        first = (f"4-year graduation {change_html(grad, 'graduated_4yr')} vs "
+                 f"{html.escape(ref)}; attrition {change_html(att, 'attrition')}.")
+        body = f"<p class='lead'>{first}</p><p>{_help_words(cmp, proposal)}</p>"
+    return (f"<div class='headline'><h3>{html.escape(title(proposal))}</h3>{body}"
+            f"<p>{load}</p></div>")
 
 
 def glance(cmp: Comparison) -> str:
@@ -169,6 +180,11 @@ def method(cmp: Comparison) -> str:
         fails = (f"<p class='warn'>Some replications failed ({items}); the figures use the "
                  "replications that finished. Tracebacks are in each scenario's failures/ "
                  "folder.</p>")
+    if has_uncertainty(cmp):
+        return (f"<p>{pairing}{extra} Ranges marked \u201c95% CI\u201d are confidence "
+                "intervals of the simulation with every assumption at its central value: they "
+                "show chance variation between replications. Shares are in percent; changes "
+                f"in percentage points.</p>{method_words(cmp)}{fails}")
     return (f"<p>{pairing}{extra} Ranges are 95% confidence intervals of the simulation "
             "(they show chance variation between replications, not uncertainty in the "
             f"model's assumptions). Shares are in percent; changes in percentage points.</p>"
@@ -186,8 +202,21 @@ def _model_doc_link(directory: Path) -> str:
     return "<code>docs/model.md</code>"
 
 
+def _interval_limits(cmp: Comparison) -> str:
+    """What the ranges of the report cover."""
+    if not has_uncertainty(cmp):
+        return "<li>Confidence intervals cover chance variation between replications only.</li>"
+    fixed = len(cmp.drivers[cmp.drivers["status"] == "fixed prior"]["assumption"].unique()) \
+        if cmp.drivers is not None else 0
+    return ("<li>Confidence intervals cover chance variation between replications only. The "
+            "uncertainty intervals add what the priors say is not known about the assumptions; "
+            "they do not cover doubts about the model's structure, assumptions a scenario sets "
+            f"itself, or the {fixed} assumptions whose prior is fixed (scales and bounds).</li>")
+
+
 def assumptions(cmp: Comparison) -> str:
-    """HTML list of the model's assumptions and limits."""
+    """HTML list of the model's assumptions and limits, and the assumptions the scenarios (or
+    a priors file) changed."""
     pop = cmp.scenarios[0].population
     return (
         "<ul>"
@@ -202,7 +231,8 @@ def assumptions(cmp: Comparison) -> str:
         "of support are anchored to that range, not measured: with no effect of support at all "
         "every structure keeps the same students, and only who notices and how soon help comes "
         "differ.</li>"
-        "<li>Confidence intervals cover chance variation between replications only.</li>"
+        f"{_interval_limits(cmp)}"
+        f"{changed_assumptions(cmp)}"
         f"<li>Simulated school: {pop.cohorts} entering classes of {pop.class_size}, each "
         f"followed for {pop.follow_up_years} years.</li>"
         "<li>Times to being noticed and to intervention are Kaplan–Meier estimates: episodes "
@@ -215,51 +245,6 @@ def assumptions(cmp: Comparison) -> str:
         "sessions, cases) against the hours it protects; a value above 1 means the plan needs "
         "more time than it protects.</li>"
         "</ul>")
-
-
-def provenance(cmp: Comparison) -> str:
-    """HTML tables of settings, versions and each scenario's stored run (hash, status)."""
-    meta = json.loads((cmp.directory / "compare.json").read_text(encoding="utf-8"))
-    files = {s["name"]: s.get("file") for s in meta.get("scenarios", [])}
-    rows = []
-    first: dict[str, Any] = {}
-    for name in cmp.names:
-        path = cmp.directory / name / "manifest.json"
-        man = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        first = first or man
-        h = man.get("scenario_hash", "")
-        rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{html.escape(str(files.get(name) or ''))}"
-            f"</td><td><code title='{html.escape(h)}'>{html.escape(h[:12])}</code></td>"
-            f"<td>{man.get('replications', '')}</td><td>{man.get('stream', '')}</td>"
-            f"<td>{html.escape(str(man.get('status', '')))}</td></tr>")
-    versions = {
-        "lcsim": meta.get("lcsim_version"), "code hash": meta.get("code_hash"),
-        "git commit": meta.get("git_commit"),
-        "python": first.get("python"), "numpy": first.get("numpy"),
-        "pandas": first.get("pandas"), "simpy": first.get("simpy"),
-        "matplotlib": matplotlib.__version__, "seaborn": sns.__version__,
-    }
-    info = cmp.info
-    settings = {
-        "seed": info["seed"], "replications per scenario": info["replications"],
-        "common random numbers": "yes" if info["crn"] else "no (--no-crn)",
-        "stopping": {"fixed": "fixed number of replications",
-                     "target_reached": "precision target reached",
-                     "max_replications": "maximum replications reached before the target",
-                     "failures": "stopped by failed replications"}.get(
-                         info["stopping"]["outcome"], info["stopping"]["outcome"]),
-        "started": meta.get("started"), "finished": meta.get("finished"),
-        "workers": meta.get("workers"),
-    }
-    kv = "".join(f"<tr><th class='row'>{html.escape(k)}</th><td>{html.escape(str(v))}</td>"
-                 "</tr>" for k, v in {**settings, **versions}.items())
-    return (f"<table class='kv'>{kv}</table><table class='grid small'><tr><th>Scenario</th>"
-            "<th>File</th><th>Hash (SHA-256 of resolved settings)</th><th>Replications</th>"
-            f"<th>Random stream</th><th>Status</th></tr>{''.join(rows)}</table>"
-            "<p class='small muted'>Each scenario's folder holds runs.csv, students.parquet, "
-            "episodes.parquet, manifest.json and scenario.resolved.yaml; comparison.csv holds "
-            "every number in this report.</p>")
 
 
 def same_everywhere(cmp: Comparison) -> str:
