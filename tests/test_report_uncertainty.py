@@ -200,7 +200,7 @@ def test_assumptions_section_lists_scenario_and_priors_changes(uncertain: Path) 
     section = _text(_section(_page(uncertain), "Assumptions and limits"))
     assert OVERRIDE in section
     assert "holds each at the scenario's value in every draw" in section
-    assert re.search(r"peer_notice: prior beta\(a 4\.5, b 65\.7\), 95% range 0\.0\d+ to "
+    assert re.search(r"peer_notice: prior beta\(4\.5, 65\.7\), 95% range 0\.0\d+ to "
                      r"0\.1\d+ \u2192 uniform 0\.02 to 0\.2 \(chance a peer contact", section)
     assert "Confidence intervals cover chance variation between replications only. The " \
            "uncertainty intervals add" in section

@@ -18,15 +18,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from lcsim.config.priors import (
-    Beta,
-    Fixed,
-    LogNormal,
-    PriorEntry,
-    Triangular,
-    Uniform,
-    load_priors,
-)
+from lcsim.config.priors import Fixed, PriorEntry, describe, load_priors
 from lcsim.config.scenario import Scenario
 from lcsim.outcomes.registry import METRICS, SUBGROUP_PREFIX
 
@@ -247,21 +239,9 @@ def _num(x: float) -> str:
 
 def _prior(entry: PriorEntry) -> str:
     """The prior in words, with its central 95% range when it has one."""
-    p = entry.prior
-    if isinstance(p, Fixed):
-        return f"fixed at {_num(p.value)}"
-    if isinstance(p, Uniform):
-        text = f"uniform {_num(p.low)} to {_num(p.high)}"
-    elif isinstance(p, Triangular):
-        text = f"triangular {_num(p.low)} to {_num(p.high)}, mode {_num(p.mode)}"
-    elif isinstance(p, Beta):
-        text = f"beta({_num(p.a)}, {_num(p.b)})"
-        text += "" if (p.low, p.high) == (0.0, 1.0) else f" on {_num(p.low)} to {_num(p.high)}"
-    elif isinstance(p, LogNormal):
-        text = f"lognormal, median {_num(p.median)}, sigma {_num(p.sigma)}"
-    else:
-        params = {k: v for k, v in p.model_dump().items() if k != "dist"}
-        text = f"{p.dist}(" + ", ".join(f"{k} {_num(v)}" for k, v in params.items()) + ")"
+    text = describe(entry.prior, _num)
+    if isinstance(entry.prior, Fixed):
+        return text
     return f"{text}; 95%: {_num(entry.ppf(0.025))} to {_num(entry.ppf(0.975))}"
 
 

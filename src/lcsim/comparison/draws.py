@@ -74,7 +74,7 @@ def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
         with warnings.catch_warnings():  # balance warning when n is not a power of two
             warnings.simplefilter("ignore")
             cube = qmc.Sobol(d=dims, scramble=True, rng=rng).random(n)
-        cube = np.clip(cube, _EDGE, 1.0 - _EDGE)
+        cube = np.clip(_decorrelate(cube), _EDGE, 1.0 - _EDGE)
     else:
         cube = np.empty((n, 0))
     draw = np.arange(n, dtype=np.int64)
@@ -91,6 +91,37 @@ def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
     values = pd.DataFrame(columns)
     _check(values, priors)
     return Draws(unit, values)
+
+
+def _decorrelate(cube: np.ndarray) -> np.ndarray:
+    """Rearrange each column so that no two are correlated by the design (Iman & Conover 1982,
+    target: no correlation), keeping every column's values: each coordinate stays a
+    permutation of its Sobol' points, so its balance is kept.
+
+    Sobol' points in many dimensions have pairs of coordinates that move together at a few
+    hundred points (rank correlations up to 0.7 among 80 coordinates at 256 points), and a
+    share estimated one assumption at a time would credit one assumption with another's
+    effect. With fewer points than coordinates no arrangement removes every correlation; the
+    design's correlation is then halved towards none before it is removed, which lowers them.
+    """
+    n, d = cube.shape
+    if d < 2 or n < 4:
+        return cube
+    from scipy.stats import norm, rankdata
+
+    scores = norm.ppf(np.arange(1, n + 1) / (n + 1))
+    ranks = np.column_stack([rankdata(cube[:, j], method="ordinal") - 1 for j in range(d)])
+    m = scores[ranks]  # van der Waerden scores in the design's order
+    corr = np.corrcoef(m, rowvar=False)
+    if n <= d + 1:  # singular: shrink towards no correlation so that it can be inverted
+        corr = 0.5 * corr + 0.5 * np.eye(d)
+    chol = np.linalg.cholesky(corr)
+    target = m @ np.linalg.inv(chol).T  # uncorrelated scores
+    out = np.empty_like(cube)
+    for j in range(d):
+        order = np.argsort(np.argsort(target[:, j], kind="stable"), kind="stable")
+        out[:, j] = np.sort(cube[:, j])[order]
+    return out
 
 
 def _correlate(u: np.ndarray, common: np.ndarray, rho: float) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -211,6 +212,26 @@ class TruncNormal(_Dist):
 
 Prior = Annotated[Fixed | Uniform | Triangular | Beta | LogNormal | Gamma | TruncNormal,
                   Field(discriminator="dist")]
+
+
+def describe(prior: Fixed | Uniform | Triangular | Beta | LogNormal | Gamma | TruncNormal,
+             num: Callable[[float], str]) -> str:
+    """A prior in words, numbers written with ``num``: 'triangular 0 to 1, mode 0.2',
+    'beta(1, 8.89) on 0 to 2' (a 0-1 beta leaves out its range), 'fixed at 2'."""
+    if isinstance(prior, Fixed):
+        return f"fixed at {num(prior.value)}"
+    if isinstance(prior, Uniform):
+        return f"uniform {num(prior.low)} to {num(prior.high)}"
+    if isinstance(prior, Triangular):
+        return f"triangular {num(prior.low)} to {num(prior.high)}, mode {num(prior.mode)}"
+    if isinstance(prior, Beta):
+        text = f"beta({num(prior.a)}, {num(prior.b)})"
+        return text + ("" if (prior.low, prior.high) == (0.0, 1.0)
+                       else f" on {num(prior.low)} to {num(prior.high)}")
+    if isinstance(prior, LogNormal):
+        return f"lognormal, median {num(prior.median)}, sigma {num(prior.sigma)}"
+    params = {k: v for k, v in prior.model_dump().items() if k != "dist"}
+    return f"{prior.dist}(" + ", ".join(f"{k} {num(v)}" for k, v in params.items()) + ")"
 
 
 def _inside(x: float, support: tuple[float, float]) -> bool:

@@ -17,15 +17,7 @@ from pathlib import Path
 from lcsim.comparison.draws import overrides
 from lcsim.comparison.result import Comparison
 from lcsim.config.assumptions import Assumptions
-from lcsim.config.priors import (
-    Fixed,
-    LogNormal,
-    PriorEntry,
-    Priors,
-    Triangular,
-    Uniform,
-    load_priors,
-)
+from lcsim.config.priors import Fixed, PriorEntry, Priors, Uniform, describe, load_priors
 from lcsim.reports.format import title
 
 RESOLVED = Path("uncertainty") / "priors.resolved.yaml"
@@ -69,19 +61,10 @@ def num(x: float) -> str:
 
 def prior_words(entry: PriorEntry) -> str:
     """A prior in words with its central 95% range: 'triangular 0 to 0.1, mode 0.05',
-    'beta(a 4.5, b 65.7), 95% range 0.0201 to 0.132'."""
-    p = entry.prior
-    if isinstance(p, Fixed):
-        return f"fixed at {num(p.value)}"
-    if isinstance(p, Uniform):
-        return f"uniform {num(p.low)} to {num(p.high)}"
-    if isinstance(p, Triangular):
-        text = f"triangular {num(p.low)} to {num(p.high)}, mode {num(p.mode)}"
-    elif isinstance(p, LogNormal):
-        text = f"lognormal, median {num(p.median)}, sigma {num(p.sigma)}"
-    else:
-        params = {k: v for k, v in p.model_dump().items() if k != "dist"}
-        text = f"{p.dist}(" + ", ".join(f"{k} {num(v)}" for k, v in params.items()) + ")"
+    'beta(4.5, 65.7), 95% range 0.0201 to 0.132'."""
+    text = describe(entry.prior, num)
+    if isinstance(entry.prior, Fixed | Uniform):
+        return text
     return f"{text}, 95% range {num(entry.ppf(0.025))} to {num(entry.ppf(0.975))}"
 
 
