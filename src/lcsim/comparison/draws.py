@@ -80,7 +80,10 @@ def draw_assumptions(priors: Priors, n: int, seed: int) -> Draws:
     draw = np.arange(n, dtype=np.int64)
     columns_u = list(varied)
     if rho > 0:
-        cube[:, effects] = _correlate(cube[:, effects], cube[:, -1], rho)
+        # a high common factor means stronger effects: a quantile towards the far side of
+        # each effect's null (an effect below its null, such as a hazard ratio, turns round)
+        signs = np.array([1.0 if _stronger_above(priors, varied[i]) else -1.0 for i in effects])
+        cube[:, effects] = _correlate(cube[:, effects], cube[:, -1], rho, signs)
         columns_u.append(COMMON)
     unit = pd.DataFrame(cube, columns=columns_u).assign(draw=draw)[["draw", *columns_u]]
     columns: dict[str, Any] = {"draw": draw}
@@ -124,12 +127,22 @@ def _decorrelate(cube: np.ndarray) -> np.ndarray:
     return out
 
 
-def _correlate(u: np.ndarray, common: np.ndarray, rho: float) -> np.ndarray:
+def _stronger_above(priors: Priors, name: str) -> bool:
+    """Whether a larger value of an effect of support is a stronger effect (central above its
+    null), as for a slope; False for a ratio below 1 such as a hazard ratio."""
+    entry = priors.entries[name]
+    return entry.null is None or entry.central >= entry.null
+
+
+def _correlate(u: np.ndarray, common: np.ndarray, rho: float,
+               signs: np.ndarray) -> np.ndarray:
     """Gaussian copula with one common factor: each column keeps a uniform margin, and every
-    pair of columns has normal-scale correlation ``rho``."""
+    pair of columns has normal-scale correlation ``rho`` times the product of their signs
+    (so that the common factor strengthens every effect)."""
     from scipy.stats import norm
 
-    z = np.sqrt(rho) * norm.ppf(common)[:, None] + np.sqrt(1.0 - rho) * norm.ppf(u)
+    z = (np.sqrt(rho) * norm.ppf(common)[:, None] * signs[None, :]
+         + np.sqrt(1.0 - rho) * norm.ppf(u))
     return np.clip(norm.cdf(z), _EDGE, 1.0 - _EDGE)
 
 

@@ -165,7 +165,7 @@ def drivers_table(diffs: pd.DataFrame, design: pd.DataFrame, names: Sequence[str
                     status = "held by both scenarios"
                 else:
                     status = "varied"
-                if status == "varied":
+                if status in ("varied", "common factor"):
                     fit = first_order(u.loc[d.index, name].to_numpy(), d.to_numpy())
                 else:
                     fit = {"share": 0.0, "p_value": np.nan, "diff_at_p10": mean,

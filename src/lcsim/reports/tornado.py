@@ -23,6 +23,9 @@ from matplotlib.patches import Patch
 from lcsim.reports import plots
 
 TOP = 8  # assumptions shown per panel
+DRIVING = ("varied", "common factor")  # statuses of drivers.csv rows that can drive a difference
+COMMON = "effects_of_support_common"  # the row of the effects of support's common factor
+COMMON_LABEL = "effects of support, together"
 ALPHA = 0.05  # Holm-adjusted p below which a share stands out from chance
 STANDS_OUT, CHANCE, MEAN = "#4a78b5", "#c9c9c9", "#b2182b"
 
@@ -42,11 +45,16 @@ PANELS = (TornadoPanel("graduated_4yr", "4-year graduation", "points", 100),
                        100))
 
 
+def label(assumption: str) -> str:
+    """How a driver is named in figures and lists."""
+    return COMMON_LABEL if assumption == COMMON else assumption
+
+
 def top_drivers(drivers: pd.DataFrame, proposal: str, metric: str, k: int = TOP) -> pd.DataFrame:
-    """The ``k`` varied assumptions with the largest positive shares of one proposal's
+    """The ``k`` varied assumptions (or the effects' common factor) with the largest positive shares of one proposal's
     difference in ``metric``, largest first, with a column ``stands_out`` (p_holm < ALPHA)."""
     rows = drivers[(drivers["proposal"] == proposal) & (drivers["metric"] == metric)
-                   & (drivers["status"] == "varied") & (drivers["share"] > 0)]
+                   & drivers["status"].isin(DRIVING) & (drivers["share"] > 0)]
     rows = rows.sort_values(["share", "assumption"], ascending=[False, True]).head(k)
     return rows.assign(stands_out=rows["p_holm"] < ALPHA)
 
@@ -54,7 +62,7 @@ def top_drivers(drivers: pd.DataFrame, proposal: str, metric: str, k: int = TOP)
 def standing_out(drivers: pd.DataFrame, proposal: str, metric: str) -> pd.DataFrame:
     """Every varied assumption whose share of the difference stands out from chance."""
     rows = drivers[(drivers["proposal"] == proposal) & (drivers["metric"] == metric)
-                   & (drivers["status"] == "varied") & (drivers["p_holm"] < ALPHA)]
+                   & drivers["status"].isin(DRIVING) & (drivers["p_holm"] < ALPHA)]
     return rows.sort_values("share", ascending=False)
 
 
@@ -70,7 +78,7 @@ def _bars(ax: Axes, rows: pd.DataFrame, panel: TornadoPanel) -> None:
         ax.plot(lo, yi, "o", markersize=5, markerfacecolor="white", markeredgecolor="#333",
                 zorder=3)
         ax.plot(hi, yi, "o", markersize=5, color="#333", zorder=3)
-    labels = [f"{r.assumption} ({100 * r.share:.0f}%)" for r in rows.itertuples()]
+    labels = [f"{label(str(r.assumption))} ({100 * r.share:.0f}%)" for r in rows.itertuples()]
     ax.set_yticks(y, labels, fontsize=8.5)
     ax.set_ylim(-0.7, len(rows) - 0.3)
 

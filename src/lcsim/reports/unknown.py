@@ -17,7 +17,16 @@ from lcsim.comparison.result import Comparison
 from lcsim.reports.assumed import num, prior_words, shipped_priors, used_priors
 from lcsim.reports.figures import embed_png, tornado_name
 from lcsim.reports.format import SHOW, fmt_share, title
-from lcsim.reports.tornado import ALPHA, PANELS, standing_out, top_drivers
+from lcsim.reports.tornado import (
+    ALPHA,
+    COMMON,
+    COMMON_LABEL,
+    DRIVING,
+    PANELS,
+    label,
+    standing_out,
+    top_drivers,
+)
 from lcsim.reports.uncertainty import has_uncertainty, settings, uncertainty_table
 
 MEASURE_METRICS = ("graduated_4yr", "attrition", "helped_within_30d")
@@ -51,7 +60,7 @@ def priorities(drivers: pd.DataFrame) -> tuple[list[Priority], bool]:
     """The assumptions to measure next and whether they stand out from chance: those whose share
     of a key difference (graduation, attrition, help within 30 days) has Holm p < ALPHA,
     largest share first; if none does, the largest shares, which may be chance."""
-    key = drivers[drivers["metric"].isin(MEASURE_METRICS) & (drivers["status"] == "varied")
+    key = drivers[drivers["metric"].isin(MEASURE_METRICS) & drivers["status"].isin(DRIVING)
                   & (drivers["share"] > 0)]
     strong = key[key["p_holm"] < ALPHA]
     if not strong.empty:
@@ -71,6 +80,19 @@ def _drives_words(p: Priority) -> str:
     return "Share of the spread it explains: " + "; ".join(parts) + "."
 
 
+def _common_item(p: Priority, cmp: Comparison) -> str:
+    """The list item of the effects of support's common factor (no prior of its own)."""
+    rho = settings(cmp).get("effects_of_support_correlation", "?")
+    return (f"<li><b>{html.escape(COMMON_LABEL)}</b>: whether support changes what happens to "
+            "students at all, the part the twelve effects of support share (they are drawn with "
+            f"correlation {rho}, <code>effects_of_support_correlation</code>). "
+            f"{html.escape(_drives_words(p))}<br><span class='small'><i>Evidence today:</i> "
+            "randomised trials of support programmes outside medical school find 0-15% less "
+            "leaving, or nothing; no study measures learning communities' effect on retention "
+            "in medical school (effects-evidence.md section 2). A comparison of students in and "
+            "out of a community, or before and after one starts, would measure it.</span></li>")
+
+
 def measure_next(cmp: Comparison) -> str:
     """HTML: the short list of assumptions that matter most, with what each means, the evidence
     it rests on today (its source in the priors used) and the differences it drives."""
@@ -84,6 +106,9 @@ def measure_next(cmp: Comparison) -> str:
     priors = used_priors(cmp) or shipped_priors()
     items = []
     for p in found:
+        if p.name == COMMON:
+            items.append(_common_item(p, cmp))
+            continue
         e = priors.entries[p.name]
         items.append(
             f"<li><b><code>{html.escape(p.name)}</code></b>: {html.escape(e.meaning)}. "
@@ -112,12 +137,13 @@ def _caption(cmp: Comparison, proposal: str) -> str:
         top = top_drivers(cmp.drivers, proposal, panel.metric, CAPTION_TOP)
         if top.empty:
             continue
-        largest = ", ".join(f"{r.assumption} ({fmt_share(r.share)})" for r in top.itertuples())
+        largest = ", ".join(f"{label(str(r.assumption))} ({fmt_share(r.share)})"
+                            for r in top.itertuples())
         out = standing_out(cmp.drivers, proposal, panel.metric)
         any_out = any_out or not out.empty
         verdict = ("none stands out from chance" if out.empty else
                    "standing out from chance (Holm-adjusted p < 0.05): "
-                   + ", ".join(f"{r.assumption} ({fmt_share(r.share)})"
+                   + ", ".join(f"{label(str(r.assumption))} ({fmt_share(r.share)})"
                                for r in out.itertuples()))
         sentences.append(f"{panel.title}: largest shares {largest}; {verdict}.")
     if not any_out:
