@@ -21,8 +21,8 @@ from lcsim.outcomes.registry import METRICS
 from lcsim.reports.sweep_figures import bars, heatmaps, main_effects
 from lcsim.sweeps.sensitivity import MODEL_ROW, analyse, read_manifest, top_indices
 
-HEADLINE = ("attrition", "graduated_4yr", "time_to_intervention_median_days", "unhelped_share",
-            "faculty_load_ratio", "belonging_mean")
+HEADLINE = ("attrition", "graduated_4yr", "helped_within_30d", "time_to_intervention_median_days",
+            "unhelped_share", "faculty_load_ratio", "belonging_mean")
 DESCRIPTIONS = {m.name: m.description for m in METRICS}
 
 
