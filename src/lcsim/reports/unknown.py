@@ -176,7 +176,19 @@ def _tornados(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
             "the middle of the prior's range rather than between its ends). With "
             f"{s.get('draws', '?')} draws and "
             f"{len(s.get('varied') or [])} uncertain assumptions some get sizeable shares by "
-            "chance; only the blue bars stand out from it.</p>" + "".join(parts))
+            "chance; only the blue bars stand out from it." + _together(s) + "</p>"
+            + "".join(parts))
+
+
+def _together(s: Mapping[str, object]) -> str:
+    """A sentence on the correlated effects of support, when the draws correlate them."""
+    rho = s.get("effects_of_support_correlation") or 0
+    if not isinstance(rho, int | float) or rho <= 0:
+        return ""
+    return (f" The twelve effects of support are drawn together (correlation {rho:g}: whether "
+            "support helps at all is largely one unknown), so each one's share includes what "
+            f"it shares with the others, and the shares add up to more than the whole; their "
+            f"common part is the bar “{COMMON_LABEL}”.")
 
 
 def unknown_section(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
