@@ -83,7 +83,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uncertainty", type=positive_int, default=None, metavar="N",
                    help="also run every scenario on N assumption sets drawn from the priors "
                    "(a scrambled Sobol' design from --seed; a power of 2 balances it best) and "
-                   "report each difference over what is not known")
+                   "report each difference over what is not known; 128 or more tell which "
+                   "assumptions drive a difference (docs/uncertainty.md)")
     p.add_argument("--priors", type=Path, default=None, metavar="FILE",
                    help="with --uncertainty: a priors file (default: lcsim's shipped priors, "
                    "docs/assumptions.md; check yours with lcsim validate)")
