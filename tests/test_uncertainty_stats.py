@@ -65,7 +65,13 @@ def test_first_order_follows_a_curved_effect() -> None:
     u = rng.random(1000)
     signal = (u - 0.5) ** 2
     d = signal + rng.normal(0.0, math.sqrt(signal.var() / 4), u.size)
-    assert first_order(u, d)["share"] == pytest.approx(0.8, abs=0.05)
+    fit = first_order(u, d)
+    assert fit["share"] == pytest.approx(0.8, abs=0.05)
+    # both ends sit at (0.4)^2 = 0.16; only the lowest value (0 at the middle) shows the swing
+    assert fit["diff_at_p10"] == pytest.approx(0.16, abs=0.02)
+    assert fit["diff_at_p90"] == pytest.approx(0.16, abs=0.02)
+    assert fit["diff_min"] == pytest.approx(0.0, abs=0.02)
+    assert fit["diff_max"] >= max(fit["diff_at_p10"], fit["diff_at_p90"])
 
 
 def test_an_assumption_without_effect_gets_about_zero() -> None:

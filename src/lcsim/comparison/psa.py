@@ -26,7 +26,7 @@ UNCERTAINTY_COLUMNS = (
     "prob_better_by_threshold", "var_total", "var_monte_carlo", "share_assumptions",
     "share_monte_carlo", "monte_carlo_from")
 DRIVER_COLUMNS = ("proposal", "metric", "assumption", "status", "share", "p_value", "p_holm",
-                  "diff_at_p10", "diff_at_p90", "rank")
+                  "diff_at_p10", "diff_at_p90", "diff_min", "diff_max", "rank")
 DRIVER_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "helped_within_30d",
                   "helped_within_90d")
 
@@ -169,7 +169,7 @@ def drivers_table(diffs: pd.DataFrame, design: pd.DataFrame, names: Sequence[str
                     fit = first_order(u.loc[d.index, name].to_numpy(), d.to_numpy())
                 else:
                     fit = {"share": 0.0, "p_value": np.nan, "diff_at_p10": mean,
-                           "diff_at_p90": mean}
+                           "diff_at_p90": mean, "diff_min": mean, "diff_max": mean}
                 fit["p_holm"] = np.nan
                 block.append({"proposal": prop, "metric": metric, "assumption": name,
                               "status": status, **fit})

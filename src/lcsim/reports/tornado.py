@@ -67,13 +67,16 @@ def standing_out(drivers: pd.DataFrame, proposal: str, metric: str) -> pd.DataFr
 
 
 def _bars(ax: Axes, rows: pd.DataFrame, panel: TornadoPanel) -> None:
-    """One bar per assumption from its fitted difference at p10 to that at p90; an open dot
-    marks the 10th percentile end, a filled dot the 90th."""
+    """One bar per assumption over the range of its fitted difference between the prior's 10th
+    and 90th percentiles (older tables without diff_min/diff_max: between the two ends); an
+    open dot marks the difference at the 10th percentile, a filled dot at the 90th."""
     y = np.arange(len(rows))[::-1]
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
         lo, hi = r["diff_at_p10"] * panel.scale, r["diff_at_p90"] * panel.scale
+        low = r.get("diff_min", min(lo, hi)) * panel.scale
+        high = r.get("diff_max", max(lo, hi)) * panel.scale
         colour = STANDS_OUT if r["stands_out"] else CHANCE
-        ax.barh(yi, max(abs(hi - lo), 1e-9), left=min(lo, hi), height=0.55, color=colour,
+        ax.barh(yi, max(high - low, 1e-9), left=low, height=0.55, color=colour,
                 edgecolor="none", zorder=2)
         ax.plot(lo, yi, "o", markersize=5, markerfacecolor="white", markeredgecolor="#333",
                 zorder=3)

@@ -25,6 +25,7 @@ __all__ = ["first_order", "spline_df", "summarise_draws", "variance_shares"]
 
 _NAN = float("nan")
 KNOTS = (1.0 / 3.0, 2.0 / 3.0)  # interior knots of the cubic regression spline (on 0-1)
+GRID = np.linspace(0.1, 0.9, 33)  # where the fitted curve's lowest and highest values are sought
 
 
 def summarise_draws(diffs: ArrayLike, higher_is_better: bool | None,
@@ -93,7 +94,9 @@ def first_order(u: ArrayLike, diffs: ArrayLike) -> dict[str, float]:
     ``share`` is the adjusted R^2 clipped at 0 (a plain R^2 would credit every assumption with
     about df/n of the variance by chance); ``p_value`` is the F test of the spline against a
     constant; ``diff_at_p10``/``diff_at_p90`` are the fitted mean differences with the
-    assumption at its prior's 10th and 90th percentiles (the bars of a tornado chart). With
+    assumption at its prior's 10th and 90th percentiles, and ``diff_min``/``diff_max`` the
+    lowest and highest fitted difference between them (a curve that bends in the middle moves
+    the difference more than its two ends show: the bar of a tornado chart). With
     differences that do not vary the share is 0 and the p-value NaN.
     """
     x = as_floats(u)
@@ -103,13 +106,14 @@ def first_order(u: ArrayLike, diffs: ArrayLike) -> dict[str, float]:
     keep = ~(np.isnan(x) | np.isnan(d))
     x, d = x[keep], d[keep]
     n = d.size
-    out = {"share": _NAN, "p_value": _NAN, "diff_at_p10": _NAN, "diff_at_p90": _NAN}
+    out = {"share": _NAN, "p_value": _NAN, "diff_at_p10": _NAN, "diff_at_p90": _NAN,
+           "diff_min": _NAN, "diff_max": _NAN}
     if n < 4:
         return out
     mean = float(d.mean())
     tss = float(np.sum((d - mean) ** 2))
     if tss <= 0.0 or np.ptp(x) == 0.0:
-        out.update(share=0.0, diff_at_p10=mean, diff_at_p90=mean)
+        out.update(share=0.0, diff_at_p10=mean, diff_at_p90=mean, diff_min=mean, diff_max=mean)
         return out
     df = spline_df(n)
     design = _basis(x, df)
@@ -121,6 +125,8 @@ def first_order(u: ArrayLike, diffs: ArrayLike) -> dict[str, float]:
 
     f_stat = ((tss - rss) / df) / (rss / (n - df - 1)) if rss > 0 else math.inf
     fitted = _basis(np.array([0.1, 0.9]), df) @ coef
+    curve = _basis(GRID, df) @ coef
     out.update(share=max(adjusted, 0.0), p_value=float(stats.f.sf(f_stat, df, n - df - 1)),
-               diff_at_p10=float(fitted[0]), diff_at_p90=float(fitted[1]))
+               diff_at_p10=float(fitted[0]), diff_at_p90=float(fitted[1]),
+               diff_min=float(curve.min()), diff_max=float(curve.max()))
     return out
