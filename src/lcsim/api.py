@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from lcsim.comparison.result import Comparison
     from lcsim.config.scenario import Scenario
+    from lcsim.reports.story import Story
     from lcsim.results import RunResults, SweepResults
     from lcsim.sweeps.runner import SweepPlan
 
@@ -177,3 +178,30 @@ def report(directory: str | Path) -> Path:
         return write_report(directory)
     raise _refused(f"{directory} holds no comparison or sweep (no compare.json or "
                    "sweep.json); run lcsim compare or lcsim sweep first")
+
+
+def story(directory: str | Path, *, student: int | None = None, replication: int = 0,
+          pick: str | None = None, seed: int = 0, proposals: Sequence[str] | None = None
+          ) -> Story:
+    """One traced student's life in a run or comparison directory (nothing is simulated).
+
+    Give ``student``, or ``pick`` (left, late, unhelped, helped-late; in a comparison also
+    saved and earlier, against ``proposals`` or any proposal) to choose one reproducibly
+    (``seed``). In a comparison the same student is told under each scenario side by side.
+    Unusable input raises `lcsim.reports.story.StoryError` (a `RunError`).
+    """
+    from lcsim.reports.story import Story, StoryError, read_lives
+    from lcsim.reports.story_pick import pick_student
+
+    directory = Path(directory)
+    if (student is None) == (pick is None):
+        raise StoryError("give a student id (--student) or a pick (--pick), not both")
+    if pick is not None:
+        student = pick_student(directory, replication, pick, seed, proposals)
+        if student is None:
+            raise StoryError(f"no traced student of replication {replication} in {directory} "
+                             f"fits --pick {pick}; try another --replication or a larger "
+                             "--trace")
+    assert student is not None
+    return Story(directory, replication, student, pick,
+                 read_lives(directory, replication, student))
