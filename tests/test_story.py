@@ -170,3 +170,22 @@ def test_a_comparison_with_itself_shares_every_line_and_proposals_differ(
                      if x["text"].startswith("help began") and name in x["scenarios"]]
               for name in ("ref", "lc")}
     assert helped["lc"] and (not helped["ref"] or min(helped["lc"]) <= min(helped["ref"]) - 60)
+
+
+def test_the_report_tells_paired_stories_or_says_why_not(
+        small_files: dict[str, Path], tmp_path: Path) -> None:
+    from lcsim.comparison.result import load
+    from lcsim.reports.stories import stories
+
+    traced, plain = tmp_path / "traced", tmp_path / "plain"
+    for out, trace in ((traced, 1.0), (plain, None)):
+        api.compare([small_files["ref"], small_files["lc"]], out=out, replications=5, seed=1,
+                    workers=1, progress=False, report=False, trace=trace)
+    section = stories(load(traced))
+    assert section.count("<pre class='story'>") == 2  # a saved and an earlier student
+    assert "A student left under" in section and "but graduated under" in section
+    assert "A student helped at least 60 days earlier under" in section
+    assert "without <code>--trace</code>" in stories(load(plain))
+    report = (traced / "report.html")
+    api.report(traced)
+    assert "One student, two structures" in report.read_text(encoding="utf-8")

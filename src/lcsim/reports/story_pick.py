@@ -85,30 +85,60 @@ def paired_candidates(pick: str, ref: dict[str, pd.DataFrame],
     return set(chosen["student"].tolist())
 
 
+def _found(pick: str, names: list[str], tables: dict[str, dict[str, pd.DataFrame]],
+           proposals: Sequence[str] | None) -> set[int]:
+    """The candidates of one replication (``tables``: each scenario's students, episodes)."""
+    ref = tables[names[0]]
+    if pick in RUN_PICKS:
+        return run_candidates(pick, ref["students"], ref["episodes"])
+    wanted = [n for n in names[1:] if proposals is None or n in proposals]
+    return set().union(*(paired_candidates(pick, ref, tables[n]) for n in wanted))
+
+
+def _check(directory: Path, pick: str) -> list[tuple[str, Path]]:
+    dirs = scenario_dirs(directory)
+    if pick not in PICKS:
+        raise StoryError(f"unknown pick {pick!r} (choose from {', '.join(PICKS)})")
+    if pick in PAIRED_PICKS and len(dirs) < 2:
+        raise StoryError(f"--pick {pick} compares scenarios: {directory} is a run, not a "
+                         "comparison")
+    return dirs
+
+
+def _choose(found: set[int], seed: int, pick: str, replication: int) -> int | None:
+    return min(found, key=lambda s: pick_key(seed, pick, replication, s)) if found else None
+
+
 def pick_student(directory: Path, replication: int, pick: str, seed: int = 0,
                  proposals: Sequence[str] | None = None) -> int | None:
     """The picked traced student of ``replication`` (None if no traced student qualifies).
 
     ``proposals`` limits a comparison's picks to those proposals (default: any of them).
     """
-    dirs = scenario_dirs(directory)
-    if pick not in PICKS:
-        raise StoryError(f"unknown pick {pick!r} (choose from {', '.join(PICKS)})")
-    traced = traced_students(dirs[0][1], replication)
-    if pick in RUN_PICKS:
-        ref = dirs[0][1]
-        found = run_candidates(pick, _table(ref, "students", replication),
-                               _table(ref, "episodes", replication))
-    else:
-        if len(dirs) < 2:
-            raise StoryError(f"--pick {pick} compares scenarios: {directory} is a run, not a "
-                             "comparison")
-        tables = {name: {t: _table(path, t, replication) for t in ("students", "episodes")}
-                  for name, path in dirs}
-        wanted = [n for n, _ in dirs[1:] if proposals is None or n in proposals]
-        found = set().union(*(paired_candidates(pick, tables[dirs[0][0]], tables[n])
-                              for n in wanted))
-    found &= traced
-    if not found:
-        return None
-    return min(found, key=lambda s: pick_key(seed, pick, replication, s))
+    dirs = _check(directory, pick)
+    tables = {name: {t: _table(path, t, replication) for t in ("students", "episodes")}
+              for name, path in dirs}
+    found = _found(pick, [n for n, _ in dirs], tables, proposals)
+    return _choose(found & traced_students(dirs[0][1], replication), seed, pick, replication)
+
+
+def first_pick(directory: Path, pick: str, seed: int = 0,
+               proposals: Sequence[str] | None = None) -> tuple[int, int] | None:
+    """(replication, student) of the first replication with a traced candidate (None if none).
+
+    Reads each table once (the report's stories search every replication).
+    """
+    dirs = _check(directory, pick)
+    names = [n for n, _ in dirs]
+    full = {name: {t: pd.read_parquet(path / f"{t}.parquet") for t in ("students", "episodes")}
+            for name, path in dirs}
+    events = pd.read_parquet(events_path(dirs[0][1]), columns=["replication", "student"])
+    traced = events.drop_duplicates().groupby("replication")["student"].agg(set)
+    for rep, students in traced.items():
+        tables = {n: {t: df[df["replication"] == rep] for t, df in full[n].items()}
+                  for n in names}
+        chosen = _choose(_found(pick, names, tables, proposals) & students, seed, pick,
+                         int(rep))
+        if chosen is not None:
+            return int(rep), chosen
+    return None
