@@ -47,7 +47,8 @@ def test_help_imports_no_simulator_statistics_plots_or_cluster() -> None:
     assert _loaded(_cli("--help"), HEAVY) == []
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "sweep", "report", "validate", "schema"])
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "report", "story", "validate",
+                                     "schema"])
 def test_each_command_help_imports_no_simulator_statistics_plots_or_cluster(command: str) -> None:
     assert _loaded(_cli(command, "--help"), HEAVY) == []
 

@@ -1,7 +1,7 @@
 """lcsim: a discrete-event simulator of learning communities in medical schools.
 
 The library API is `lcsim.load`, `lcsim.run`, `lcsim.compare`, `lcsim.sweep` and
-`lcsim.report` (see `lcsim.api`) and the objects they return. They are imported on first use,
+`lcsim.report` and `lcsim.story` (see `lcsim.api`) and the objects they return. They are imported on first use,
 so `import lcsim` (and starting the `lcsim` command) stays fast.
 """
 
@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _API = {
     "load": "lcsim.api", "load_sweep": "lcsim.api", "run": "lcsim.api",
-    "compare": "lcsim.api", "sweep": "lcsim.api", "report": "lcsim.api",
+    "compare": "lcsim.api", "sweep": "lcsim.api", "report": "lcsim.api", "story": "lcsim.api",
     "RunResults": "lcsim.results", "SweepResults": "lcsim.results",
     "Comparison": "lcsim.comparison.result",
 }

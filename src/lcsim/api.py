@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from lcsim.comparison.result import Comparison
     from lcsim.config.scenario import Scenario
+    from lcsim.reports.story import Story
     from lcsim.results import RunResults, SweepResults
     from lcsim.sweeps.runner import SweepPlan
 
@@ -55,16 +56,29 @@ def _scenario(scenario: Scenario | str | Path, overrides: Sequence[str]) -> Scen
     return validate_mapping(data, Scenario, origins, None)
 
 
+def _trace(trace: float | str | None) -> float | None:
+    """A trace share: "all" is 1.0, 0 is None (no log); anything else must be in (0, 1]."""
+    if trace == "all":
+        return 1.0
+    if trace is None or trace == 0:
+        return None
+    if isinstance(trace, str) or not 0.0 < float(trace) <= 1.0:
+        raise ValueError(f"trace must be 'all' or a share in (0, 1], not {trace!r}")
+    return float(trace)
+
+
 def run(scenario: Scenario | str | Path, *, out: str | Path, replications: int = 50,
         seed: int = 1, workers: int | None = None, scheduler: str | None = None,
         executor: Executor | None = None, overrides: Sequence[str] = (), resume: bool = False,
-        progress: bool | None = None) -> RunResults:
+        progress: bool | None = None, trace: float | str | None = None) -> RunResults:
     """Run replications 0..``replications``-1 of ``scenario`` into directory ``out``.
 
     ``scenario`` is a `Scenario` or a scenario file; ``overrides`` are ``KEY=VALUE`` changes
     (as ``--set``). ``executor`` (left open) or ``workers``/``scheduler`` choose where
     replications run (default: a process per core). ``resume=True`` finishes an interrupted
     run in ``out``. Failed replications are recorded in ``RunResults.failures``.
+    ``trace`` ("all" or a share in (0, 1]) keeps the event log of that share of students in
+    events.parquet, for `story` (default: none).
     """
     from lcsim.experiment.engine import executor_for
     from lcsim.experiment.replications import run_scenario
@@ -73,7 +87,8 @@ def run(scenario: Scenario | str | Path, *, out: str | Path, replications: int =
     scenario = _scenario(scenario, overrides)
     with executor_for(executor, workers, scheduler) as ex:
         output = run_scenario(scenario, Path(out), replications=replications, seed=seed,
-                              executor=ex, resume=resume, progress=progress, workers=workers)
+                              executor=ex, resume=resume, progress=progress, workers=workers,
+                              trace=_trace(trace))
     return RunResults(output.directory, output.scenario, seed, output.runs, output.failures)
 
 
@@ -86,13 +101,16 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
             uncertainty: int | None = None, draw_replications: int = 1,
             priors: str | Path | None = None,
             thresholds: Mapping[str, Sequence[float]] | None = None,
-            report: bool = True) -> Comparison:
+            report: bool = True, trace: float | str | None = 0.05) -> Comparison:
     """Compare ``scenarios`` (the first is the reference) into ``out`` and write its report.
 
     The arguments are those of `lcsim.comparison.runner.run_comparison`; ``report=False`` skips
     report.html and its figures. ``uncertainty=N`` adds the uncertainty analysis over N
     assumption sets drawn from ``priors`` (``draw_replications`` replications each; the
-    comparison under the central assumptions keeps ``replications``).
+    comparison under the central assumptions keeps ``replications``). ``trace`` ("all" or a
+    share; None for none) keeps the event log of the same students in every scenario, for
+    `story` and the report's paired stories (default 0.05, as ``lcsim compare``:
+    `lcsim.comparison.defaults.DEFAULT_TRACE`).
     """
     from lcsim.comparison.runner import run_comparison
 
@@ -101,7 +119,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, out: str | Path,
         workers=workers, scheduler=scheduler, target_ci=target_ci,
         max_replications=max_replications, crn=crn, resume=resume, progress=progress,
         sources=sources, uncertainty=uncertainty, draw_replications=draw_replications,
-        priors=priors, thresholds=thresholds)
+        priors=priors, thresholds=thresholds, trace=_trace(trace))
     if report:
         from lcsim.reports.comparison import write_report
 
@@ -160,3 +178,30 @@ def report(directory: str | Path) -> Path:
         return write_report(directory)
     raise _refused(f"{directory} holds no comparison or sweep (no compare.json or "
                    "sweep.json); run lcsim compare or lcsim sweep first")
+
+
+def story(directory: str | Path, *, student: int | None = None, replication: int = 0,
+          pick: str | None = None, seed: int = 0, proposals: Sequence[str] | None = None
+          ) -> Story:
+    """One traced student's life in a run or comparison directory (nothing is simulated).
+
+    Give ``student``, or ``pick`` (left, late, unhelped, helped-late; in a comparison also
+    saved and earlier, against ``proposals`` or any proposal) to choose one reproducibly
+    (``seed``). In a comparison the same student is told under each scenario side by side.
+    Unusable input raises `lcsim.reports.story.StoryError` (a `RunError`).
+    """
+    from lcsim.reports.story import Story, StoryError, read_lives
+    from lcsim.reports.story_pick import pick_student
+
+    directory = Path(directory)
+    if (student is None) == (pick is None):
+        raise StoryError("give a student id (--student) or a pick (--pick), not both")
+    if pick is not None:
+        student = pick_student(directory, replication, pick, seed, proposals)
+        if student is None:
+            raise StoryError(f"no traced student of replication {replication} in {directory} "
+                             f"fits --pick {pick}; try another --replication or a larger "
+                             "--trace")
+    assert student is not None
+    return Story(directory, replication, student, pick,
+                 read_lives(directory, replication, student))

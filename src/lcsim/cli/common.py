@@ -34,6 +34,29 @@ def seed_int(text: str) -> int:
     return _whole_number(text, 0, "a seed")
 
 
+def trace_share(text: str) -> float | None:
+    """argparse type: ``all`` (1.0), a share in (0, 1], or 0 / ``none`` (no event log)."""
+    if text.strip().lower() in ("all", "none"):
+        return 1.0 if text.strip().lower() == "all" else None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'all' or a share between 0 and 1, found {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, found {value}")
+    return value or None
+
+
+def add_trace(parser: argparse.ArgumentParser, default: float | None) -> None:
+    """--trace: keep the event log of a share of students, for `lcsim story`."""
+    said = "none" if default is None else f"{default:g}"
+    parser.add_argument("--trace", type=trace_share, default=default, metavar="SHARE|all",
+                        help="keep the event log (events.parquet, read by lcsim story) of "
+                        "this share of students, chosen by the seed and replication only "
+                        f"(the same students in every scenario); 0 for none (default {said})")
+
+
 def add_execution(parser: argparse.ArgumentParser) -> None:
     """--workers and --scheduler: where replications run."""
     parser.add_argument("--workers", type=positive_int, default=None,

@@ -10,11 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lcsim import api
-from lcsim.cli.common import add_execution, default_out, fmt, positive_int, refuse, seed_int
+from lcsim.cli.common import (
+    add_execution,
+    add_trace,
+    default_out,
+    fmt,
+    positive_int,
+    refuse,
+    seed_int,
+)
 from lcsim.comparison.defaults import (
     DEFAULT_FIRST_ROUND,
     DEFAULT_MAX_REPLICATIONS,
     DEFAULT_REPLICATIONS,
+    DEFAULT_TRACE,
     ROUND,
 )
 
@@ -99,6 +108,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    f"assumptions (default {DEFAULT_REPLICATIONS}, or the --target-ci rounds)")
     p.add_argument("--seed", type=seed_int, default=1, help="root seed (default 1)")
     add_execution(p)
+    add_trace(p, DEFAULT_TRACE)
     p.add_argument("--out", type=Path, default=None,
                    help="output directory (default results/compare-<timestamp>/)")
     p.add_argument("--resume", action="store_true",
@@ -137,7 +147,7 @@ def main(args: argparse.Namespace) -> int:
         max_replications=args.max_replications, crn=args.crn, resume=args.resume,
         progress=False if args.json else None, sources=[str(p) for p in args.scenarios],
         uncertainty=args.uncertainty, draw_replications=per_draw, priors=args.priors,
-        thresholds=thresholds or None)
+        thresholds=thresholds or None, trace=args.trace)
     if args.json:
         print(json.dumps(result.to_json()))
     else:

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 import lcsim
 from lcsim.cli.common import refuse
 
-COMMANDS = ("run", "compare", "sweep", "report", "validate", "schema")
+COMMANDS = ("run", "compare", "sweep", "report", "story", "validate", "schema")
 
 
 def build_parser(commands: Collection[str] = COMMANDS) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from pathlib import Path
 from lcsim import api
 from lcsim.cli.common import (
     add_execution,
+    add_trace,
     default_out,
     positive_int,
     print_summary,
@@ -34,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output directory (default results/<scenario>-<timestamp>/)")
     p.add_argument("--resume", action="store_true",
                    help="finish an interrupted run in --out (same inputs and --replications)")
+    add_trace(p, None)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object with the metrics and nothing else")
 
@@ -44,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     args.out = out  # for the interrupt message of lcsim.cli.main
     result = api.run(scenario, out=out, replications=args.replications, seed=args.seed,
                      workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                     progress=False if args.json else None)
+                     progress=False if args.json else None, trace=args.trace)
     if args.json:
         print(json.dumps(result.to_json()))
     elif len(result.runs):

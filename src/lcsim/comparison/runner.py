@@ -82,6 +82,7 @@ class Rounds:
     seed: int
     crn: bool
     progress: bool | None = None
+    trace: float | None = None
     failures: list[Failure] = field(default_factory=list)
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
@@ -92,13 +93,14 @@ class Rounds:
     def prepare(self, resume: bool) -> None:
         """Create (or check, to resume) each scenario's run directory."""
         for sc in self.scenarios:
-            experiment.prepare(self.out / sc.name, sc, self.seed, self.streams[sc.name], resume)
+            experiment.prepare(self.out / sc.name, sc, self.seed, self.streams[sc.name], resume,
+                               self.trace)
 
     def run_to(self, count: int, ex: Executor) -> None:
         """Run every scenario's missing replications below ``count``."""
         tasks = [Task(f"{sc.name}/{t.key}", t.payload) for sc in self.scenarios
                  for t in plan(self.stores[sc.name], sc, self.seed, count,
-                               self.streams[sc.name])]
+                               self.streams[sc.name], self.trace)]
         router = cast(ResultStore, Router(self.stores))  # duck-typed: see Router
         # experiment.run_batch looked up at call time (tests substitute it)
         self.failures += execute(tasks, experiment.run_batch, router, ex,
@@ -152,7 +154,8 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
             progress: bool | None = None, sources: Sequence[str] | None = None,
             uncertainty: int | None = None, draw_replications: int = 1,
             priors: str | Path | None = None,
-            thresholds: Mapping[str, Sequence[float]] | None = None) -> Comparison:
+            thresholds: Mapping[str, Sequence[float]] | None = None,
+            trace: float | None = None) -> Comparison:
     """Run and compare ``scenarios`` (the first is the reference) into directory ``out``.
 
     ``scenarios`` are `Scenario` objects or scenario files (loaded as `lcsim run` loads them).
@@ -169,6 +172,9 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
     every scenario on N assumption sets drawn from ``priors`` (a priors file; default the
     shipped one), ``draw_replications`` replications per draw, giving ``uncertainty.csv``
     (with the share better by each of ``thresholds``, {metric: [values]}) and ``drivers.csv``.
+    ``trace`` (a share in (0, 1]) keeps the event log of that share of students, the same
+    students in every scenario, in each scenario's ``events.parquet`` (for ``lcsim story``);
+    the uncertainty draws never trace.
     """
     if sources is None and all(isinstance(x, str | Path) for x in scenarios):
         sources = [str(x) for x in scenarios]
@@ -186,7 +192,7 @@ def run_comparison(scenarios: Sequence[Scenario | str | Path], *, out: str | Pat
         "replications_requested": replications, "target_ci": targets,
         "max_replications": max_n, "round": ROUND if targets else None,
         "priors_file": psa.settings.priors_file if psa else None})
-    rounds = Rounds(out, loaded, seed, crn, progress)
+    rounds = Rounds(out, loaded, seed, crn, progress, trace=trace)
     rounds.prepare(resume)
     with executor_for(executor, workers, scheduler) as ex:
         n_workers = workers if executor is None and scheduler is None else None

@@ -69,7 +69,8 @@ def covered(store: ResultStore) -> set[int]:
     return reps
 
 
-def plan(store: ResultStore, sc: Scenario, seed: int, n: int, stream: int) -> list[Task]:
+def plan(store: ResultStore, sc: Scenario, seed: int, n: int, stream: int,
+         trace: float | None = None) -> list[Task]:
     """Tasks for the replications below ``n`` not yet done, in `experiment.batches` blocks.
 
     On a fresh directory this is exactly ``experiment.batches(sc, seed, 0, n, stream)``, so
@@ -85,7 +86,7 @@ def plan(store: ResultStore, sc: Scenario, seed: int, n: int, stream: int) -> li
             while missing and missing[0] == run[-1] + 1:
                 run.append(missing.pop(0))
             reps = tuple(run)
-            tasks.append(Task(batch_key(reps), Batch(sc, seed, reps, stream)))
+            tasks.append(Task(batch_key(reps), Batch(sc, seed, reps, stream, trace=trace)))
     return tasks
 
 

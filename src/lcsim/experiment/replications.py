@@ -1,8 +1,8 @@
 """Replications of a scenario: seeds, batches, the one worker function, and a run directory.
 
 A run directory holds what `lcsim run` promises: `runs.csv`, `students.parquet`,
-`episodes.parquet`, `faculty.parquet`, `manifest.json` and `scenario.resolved.yaml`, plus the
-crash-safe parts (`parts/`) they are assembled from, so `--resume` can finish an interrupted
+`episodes.parquet`, `faculty.parquet`, `manifest.json` and `scenario.resolved.yaml` (and
+`events.parquet` with `--trace`), plus the crash-safe parts (`parts/`) they are assembled from, so `--resume` can finish an interrupted
 run. `run_batch` is the worker of `lcsim run`, `lcsim compare` and `lcsim sweep` alike.
 """
 
@@ -29,11 +29,12 @@ from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash, sc
 from lcsim.experiment.resume import Kind, finish_directory, start_directory
 from lcsim.experiment.store import ResultStore, read_csv_table
 from lcsim.model.simulation import Model, RunResult
+from lcsim.model.trace import Trace
 from lcsim.outcomes.compute import compute
 
 BATCH = 5  # replications per task: fixed so task keys (and --resume) do not depend on workers
 RUN = Kind("manifest", "results", "them",
-           stored="the stored run (different scenario, seed or lcsim code)")
+           stored="the stored run (different scenario, seed, --trace or lcsim code)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Batch:
 
     ``point`` is set for a design point of a sweep: its rows get a ``point`` column and only
     the ``runs`` table is returned (a sweep has too many runs to keep students and episodes).
+    ``trace`` (a share in (0, 1]) adds an ``events`` table (`lcsim.model.trace`); sweeps never
+    trace.
     """
 
     scenario: Scenario
@@ -49,6 +52,7 @@ class Batch:
     reps: tuple[int, ...]
     stream: int = 0  # 0: common random numbers; k > 0: scenario k's own streams (--no-crn)
     point: int | None = None
+    trace: float | None = None  # share of students whose events are logged (--trace)
 
 
 def replication_seed(seed: int, rep: int, stream: int = 0) -> np.random.SeedSequence:
@@ -62,7 +66,12 @@ def replication_seed(seed: int, rep: int, stream: int = 0) -> np.random.SeedSequ
 
 def _results(batch: Batch) -> Iterator[tuple[int, RunResult]]:
     for rep in batch.reps:
-        yield rep, Model(batch.scenario, replication_seed(batch.seed, rep, batch.stream)).run()
+        # The traced students are keyed without the scenario's stream: the same in every
+        # scenario of a comparison, with or without --no-crn.
+        trace = (Trace(batch.trace, replication_seed(batch.seed, rep))
+                 if batch.trace and batch.point is None else None)
+        seed = replication_seed(batch.seed, rep, batch.stream)
+        yield rep, Model(batch.scenario, seed, trace=trace).run()
 
 
 def run_batch(batch: Batch) -> dict[str, pd.DataFrame]:
@@ -70,18 +79,23 @@ def run_batch(batch: Batch) -> dict[str, pd.DataFrame]:
     if batch.point is not None:
         return {"runs": pd.DataFrame([{"point": batch.point, "replication": rep, **compute(r)}
                                       for rep, r in _results(batch)])}
-    runs, students, episodes, faculty = [], [], [], []
+    runs, students, episodes, faculty, events = [], [], [], [], []
     for rep, result in _results(batch):
         runs.append({"replication": rep, **compute(result)})
         students.append(result.students.assign(replication=rep))
         episodes.append(result.episodes.assign(replication=rep))
         faculty.append(result.faculty.assign(replication=rep))
-    return {
+        if result.events is not None:
+            events.append(result.events.assign(replication=rep))
+    tables = {
         "runs": pd.DataFrame(runs),
         "students": _first(pd.concat(students, ignore_index=True), "replication"),
         "episodes": _first(pd.concat(episodes, ignore_index=True), "replication"),
         "faculty": _first(pd.concat(faculty, ignore_index=True), "replication"),
     }
+    if events:
+        tables["events"] = _first(pd.concat(events, ignore_index=True), "replication")
+    return tables
 
 
 def _first(df: pd.DataFrame, col: str) -> pd.DataFrame:
@@ -95,13 +109,14 @@ def batch_key(reps: tuple[int, ...], point: int | None = None) -> str:
 
 
 def batches(scenario: Scenario, seed: int, start: int, stop: int, stream: int = 0,
-            point: int | None = None) -> list[Task]:
+            point: int | None = None, trace: float | None = None) -> list[Task]:
     """Tasks for replications start..stop-1, in fixed batches of `BATCH`."""
     tasks = []
     for first in range(start - start % BATCH, stop, BATCH):
         reps = tuple(r for r in range(first, first + BATCH) if start <= r < stop)
         if reps:
-            tasks.append(Task(batch_key(reps, point), Batch(scenario, seed, reps, stream, point)))
+            tasks.append(Task(batch_key(reps, point), Batch(scenario, seed, reps, stream, point,
+                                                                trace)))
     return tasks
 
 
@@ -115,15 +130,18 @@ class RunOutput:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def identity(scenario: Scenario, seed: int, stream: int) -> dict[str, Any]:
-    """What must match for a run directory to be resumed."""
+def identity(scenario: Scenario, seed: int, stream: int,
+             trace: float | None = None) -> dict[str, Any]:
+    """What must match for a run directory to be resumed (a traced run's parts hold an events
+    table that an untraced run's lack, so the trace share is part of it)."""
     return {"lcsim_version": lcsim.__version__, "code_hash": code_hash(), "seed": seed,
-            "scenario_hash": scenario_hash(scenario), "stream": stream}
+            "scenario_hash": scenario_hash(scenario), "stream": stream, "trace": trace}
 
 
-def prepare(directory: Path, scenario: Scenario, seed: int, stream: int, resume: bool) -> None:
+def prepare(directory: Path, scenario: Scenario, seed: int, stream: int, resume: bool,
+            trace: float | None = None) -> None:
     """Create a run directory, or check that an existing one may be resumed."""
-    start_directory(directory, RUN, identity(scenario, seed, stream), resume,
+    start_directory(directory, RUN, identity(scenario, seed, stream, trace), resume,
                     {"git_commit": git_commit(), "scenario": scenario.name})
     atomic_write_text(directory / "scenario.resolved.yaml", scenario_yaml(scenario))
 
@@ -135,6 +153,8 @@ def finish(directory: Path, scenario: Scenario, replications: int, workers: int 
     store.finalize("runs", "csv")
     for table in ("students", "episodes", "faculty"):
         store.finalize(table, "parquet")
+    if "events" in store.tables():
+        store.finalize("events", "parquet")
     runs = read_csv_table(directory / "runs.csv")
     runs = pd.DataFrame() if runs is None else runs
     finish_directory(directory, RUN, bool(failures), {
@@ -148,10 +168,12 @@ def finish(directory: Path, scenario: Scenario, replications: int, workers: int 
 
 def run_scenario(scenario: Scenario, directory: Path, *, replications: int, seed: int,
                  executor: Executor, stream: int = 0, resume: bool = False,
-                 progress: bool | None = None, workers: int | None = None) -> RunOutput:
-    """Run replications 0..n-1 of a scenario into `directory` on `executor`."""
-    prepare(directory, scenario, seed, stream, resume)
-    tasks = batches(scenario, seed, 0, replications, stream)
+                 progress: bool | None = None, workers: int | None = None,
+                 trace: float | None = None) -> RunOutput:
+    """Run replications 0..n-1 of a scenario into `directory` on `executor`; `trace`: the
+    share of students whose events go to events.parquet (None: no log)."""
+    prepare(directory, scenario, seed, stream, resume, trace)
+    tasks = batches(scenario, seed, 0, replications, stream, trace=trace)
     foreign = ResultStore(directory).done_tasks() - {t.key for t in tasks}
     if foreign:
         raise RunError(f"cannot resume {directory}: it holds replications of a run with a "

@@ -15,6 +15,7 @@ import simpy
 from lcsim.model.agents import RESOLVING, Episode, Student
 from lcsim.model.rules import RESEARCH_YEAR, Rules
 from lcsim.model.structure import Structure
+from lcsim.model.trace import EventLog
 from lcsim.model.units import DAYS_PER_YEAR
 from lcsim.outcomes.tables import ACADEMIC, DISMISSED, ENROLLED, GRADUATED, WITHDRAWN
 
@@ -26,11 +27,13 @@ class Progression:
     """The students enrolled now, and the bookkeeping of their years, leaves and exits."""
 
     __slots__ = ("env", "rules", "rates", "students", "career_u", "class_size", "cohorts",
-                 "year_ends", "enrolled")
+                 "year_ends", "enrolled", "log")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
-                 students: list[Student], career_u: np.ndarray) -> None:
-        """`career_u`: per student, the uniforms of each year end (see `population.Draws`)."""
+                 students: list[Student], career_u: np.ndarray,
+                 log: EventLog | None = None) -> None:
+        """`career_u`: per student, the uniforms of each year end (see `population.Draws`);
+        `log`: the event log of traced students (None: no tracing)."""
         self.env: simpy.Environment = env
         self.rules: Rules = rules
         self.rates = structure.episodes
@@ -40,6 +43,7 @@ class Progression:
         self.cohorts: int = structure.calendar.cohorts
         self.year_ends: int = structure.calendar.follow_up_years
         self.enrolled: dict[int, Student] = {}  # students in school, in order of entry
+        self.log: EventLog | None = log
 
     def enrol_cohort(self, cohort: int) -> None:
         """Cohort `cohort` enters: its students join the calendar."""
@@ -47,6 +51,8 @@ class Progression:
         if cohort < self.cohorts:
             for s in self.students[cohort * size:(cohort + 1) * size]:
                 self.enrolled[s.id] = s
+                if self.log is not None:
+                    self.log.add(s.id, self.env.now, "entry", s.subgroup, 1.0)
 
     @staticmethod
     def sits_exams(s: Student) -> bool:
@@ -59,16 +65,23 @@ class Progression:
             if self.env.now >= s.leave_until:
                 s.leave_until = None
                 s.year_start = self.env.now
+                if self.log is not None:
+                    self.log.add(s.id, self.env.now, "return", "", float(s.year))
             return self._censor_if_due(s)
         research = s.year == RESEARCH_YEAR
-        self._progression(s, research)
+        year = s.year
+        result = self._progression(s, research)
+        if self.log is not None:
+            self.log.add(s.id, self.env.now, "year_end", result, float(year))
         self._censor_if_due(s)
 
     def _censor_if_due(self, s: Student) -> None:
         if s.status == ENROLLED and self.env.now >= s.end:
             self.finish(s, ENROLLED)
 
-    def _progression(self, s: Student, research: bool) -> None:
+    def _progression(self, s: Student, research: bool) -> str:
+        """The progression check; its result (passed, repeated, dismissed, withdrew,
+        graduated, research_year: begins a research year, research_done: ends one)."""
         rates, now = self.rates, self.env.now
         years_in = min(self.year_ends - 1, round((now - s.entry) / DAYS_PER_YEAR) - 1)
         background = self.career_u[s.id, 1 + years_in]
@@ -78,10 +91,11 @@ class Progression:
         hazard = rates.background_withdraw * s.risk
         hazard *= math.exp(-rates.identity_slope * (identity - rates.identity_reference))
         if background < hazard:
-            return self.finish(s, WITHDRAWN)
+            self.finish(s, WITHDRAWN)
+            return "withdrew"
         if research:
             s.year = 4
-            return
+            return "research_done"
         academic = [ep for ep in s.active if ep.kind == ACADEMIC]
         if academic:
             helped = all(ep.intervention_start is not None for ep in academic)
@@ -90,15 +104,18 @@ class Progression:
                 s.fails += 1
                 if s.fails >= 2:
                     self.finish(s, DISMISSED)
-                return
+                    return "dismissed"
+                return "repeated"
         if s.year == 4:
             s.graduated_at = now
             self.finish(s, GRADUATED)
-        elif s.year == 3 and s.research:
+            return "graduated"
+        if s.year == 3 and s.research:
             s.research = False
             s.year = RESEARCH_YEAR
-        else:
-            s.year += 1
+            return "research_year"
+        s.year += 1
+        return "passed"
 
     def finish(self, s: Student, status: str) -> None:
         """The student leaves the simulation: graduated, dismissed, withdrawn or censored."""
@@ -107,6 +124,8 @@ class Progression:
         s.status = status
         s.exit_time = self.env.now
         self.enrolled.pop(s.id, None)
+        if self.log is not None:
+            self.log.add(s.id, self.env.now, "exit", status, float(s.year))
         cause = EXIT_CAUSE[status]
         for ep in s.active:
             process = ep.process
@@ -132,6 +151,8 @@ class Progression:
             s.loa_count += 1
             back = s.year_start + DAYS_PER_YEAR
             s.leave_until = back if back > self.env.now else back + DAYS_PER_YEAR
+            if self.log is not None:
+                self.log.add(s.id, self.env.now, "leave", ep.kind, s.leave_until, ep.id)
 
     def close(self, ep: Episode, outcome: str) -> None:
         """End an episode (idempotent)."""

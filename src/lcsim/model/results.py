@@ -36,6 +36,7 @@ class RunResult:
     setbacks: pd.DataFrame
     totals: dict[str, float]
     faculty: pd.DataFrame
+    events: pd.DataFrame | None = None  # the event log of traced students (model/trace.py)
 
 
 def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from lcsim.model.population import PERSONAL_DRAWS, Draws, personal_times
 from lcsim.model.rules import BELONGING_REFERENCE, SKILLS_REFERENCE, Rules, episode_kind, severity
 from lcsim.model.streams import Streams
 from lcsim.model.structure import Structure
+from lcsim.model.trace import EventLog
 
 DRAWS_PER_SETBACK = 16  # fixed consumption per setback keeps random numbers aligned (CRN)
 
@@ -28,12 +29,13 @@ class Setbacks:
     """Each student's setbacks; those that become episodes are started on their course."""
 
     __slots__ = ("env", "rules", "streams", "course", "rates", "episode_rates", "exam_u",
-                 "personal_t", "exam_draws", "episodes", "record", "personal_due")
+                 "personal_t", "exam_draws", "episodes", "record", "personal_due", "log")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
                  streams: Streams, course: EpisodeCourse, students: list[Student], draws: Draws,
-                 record: bool = False) -> None:
-        """`record`: keep every setback (student, day, kind) for the setbacks table."""
+                 record: bool = False, log: EventLog | None = None) -> None:
+        """`record`: keep every setback (student, day, kind) for the setbacks table; `log`:
+        the event log of traced students (None: no tracing)."""
         self.env: simpy.Environment = env
         self.rules: Rules = rules
         self.streams: Streams = streams
@@ -45,6 +47,7 @@ class Setbacks:
         self.exam_draws: int = draws.exam_u.shape[1]
         self.episodes: list[Episode] = []
         self.record: list[tuple[int, float, str]] | None = [] if record else None
+        self.log: EventLog | None = log
         # Each student's next personal setback, for the one process that brings them all.
         self.personal_due = BucketQueue(((s.next_personal, s.id) for s in students
                                          if s.next_personal < s.end),
@@ -68,9 +71,10 @@ class Setbacks:
         if s.fails:
             p = min(1.0, p * rates.probation_multiplier)
         if u < p:
-            self._setback(s, False, self._uniforms("academic-setback", s, k))
+            self._setback(s, False, self._uniforms("academic-setback", s, k), licensing)
 
-    def _setback(self, s: Student, personal: bool, u: np.ndarray) -> None:
+    def _setback(self, s: Student, personal: bool, u: np.ndarray,
+                 licensing: bool = False) -> None:
         rates, rules, now = self.rates, self.rules, self.env.now
         if self.record is not None:
             self.record.append((s.id, now, "personal" if personal else "academic"))
@@ -90,6 +94,8 @@ class Setbacks:
                 p *= math.exp(-rates.skills_slope * (skills - SKILLS_REFERENCE))
         s.strain += 1.0
         if u[0] >= min(rates.conversion_cap, p):
+            if self.log is not None:
+                self._log(self.log, s, personal, licensing, -1)
             return
         kinds = self.episode_rates
         ep = Episode(len(self.episodes), s, episode_kind(kinds, personal, u[1], belonging),
@@ -97,7 +103,15 @@ class Setbacks:
         self.episodes.append(ep)
         s.active = (*s.active, ep)
         s.n_episodes += 1
+        if self.log is not None:
+            self._log(self.log, s, personal, licensing, ep.id)
         self.course.start(ep, u)
+
+    def _log(self, log: EventLog, s: Student, personal: bool, licensing: bool,
+             episode: int) -> None:
+        """Record a traced student's setback (type, strain before it, the episode it became)."""
+        detail = "personal" if personal else "licensing" if licensing else "academic"
+        log.add(s.id, self.env.now, "setback", detail, s.strain - 1.0, episode)
 
     def _next_personal(self, s: Student) -> None:
         s.n_personal += 1

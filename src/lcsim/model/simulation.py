@@ -37,14 +37,16 @@ from lcsim.model.setbacks import Setbacks
 from lcsim.model.streams import Streams
 from lcsim.model.structure import Structure
 from lcsim.model.support import SupportQueue
+from lcsim.model.trace import EventLog, Trace, traced
 
 
 class Model:
     """A school under one scenario, for one replication seed: its parts, wired together."""
 
     def __init__(self, scenario: Scenario, seed: np.random.SeedSequence | int,
-                 record_setbacks: bool = False) -> None:
-        """`record_setbacks`: keep every setback for the setbacks table (tests, diagnostics)."""
+                 record_setbacks: bool = False, trace: Trace | None = None) -> None:
+        """`record_setbacks`: keep every setback for the setbacks table (tests, diagnostics);
+        `trace`: keep the event log of a share of students (`trace.py`)."""
         self.structure: Structure = Structure.from_scenario(scenario)
         self.streams = Streams(seed)
         self.env = env = simpy.Environment()
@@ -52,13 +54,15 @@ class Model:
         self.support = SupportQueue(env, faculty=[f for f in self.faculty if f.slots])
         self.students: list[Student]
         self.students, draws = build_students(self.structure, self.streams)
+        self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
+                    and trace.share > 0 else None)
         self.rules = Rules(self.structure, draws.phases)
         self.progression = Progression(env, self.structure, self.rules, self.students,
-                                       draws.career_u)
+                                       draws.career_u, self.log)
         self.course = EpisodeCourse(env, self.structure, self.rules, self.support,
                                     self.progression, self.faculty)
         self.setbacks = Setbacks(env, self.structure, self.rules, self.streams, self.course,
-                                 self.students, draws, record_setbacks)
+                                 self.students, draws, record_setbacks, self.log)
         env.process(school_calendar(env, self.structure.calendar, self.progression,
                                     self.setbacks))
         env.process(personal_setbacks(env, self.setbacks, self.students))
@@ -91,4 +95,5 @@ class Model:
         }
         return RunResult(students, episode_table(self.setbacks.episodes),
                          setback_table(self.setbacks.record), totals,
-                         faculty_table(self.faculty))
+                         faculty_table(self.faculty),
+                         None if self.log is None else self.log.table())

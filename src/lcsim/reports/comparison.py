@@ -8,7 +8,7 @@ external links to fetch, so the file opens offline in any browser and can be e-m
 
 This module assembles the page; its parts live in `lcsim.reports.format` (numbers and names in
 words), `.sections` (text sections), `.cards` (what each proposal changes), `.equity`
-(subgroups), `.figures` (figures), `.provenance` and, with an uncertainty analysis
+(subgroups), `.stories` (paired stories of traced students), `.figures` (figures), `.provenance` and, with an uncertainty analysis
 (`--uncertainty N`), `.uncertainty` (intervals and chances in words), `.unknown` (the section
 "What is not known"), `.tornado` (what drives each difference) and `.assumed` (the assumptions a
 scenario or a priors file changed, listed in every report).
@@ -36,6 +36,7 @@ from lcsim.reports.sections import (
     method,
     same_everywhere,
 )
+from lcsim.reports.stories import stories
 from lcsim.reports.unknown import unknown_section
 
 CSS = """
@@ -61,6 +62,8 @@ table.kv th,table.kv td{font-size:13px;padding:1px 18px 1px 4px}
 img{max-width:100%;display:block;margin:6px 0}.warn{background:#fff3cd;padding:6px 10px}
 figure{margin:8px 0}figcaption{font-size:12.5px;color:#555}
 ol.measure li{margin:0 0 8px}
+pre.story{font-size:12px;line-height:1.35;background:#fafafa;border:1px solid #e3e3e3;
+padding:8px 10px;overflow-x:auto}h4{font-size:14.5px;margin:12px 0 4px}
 """
 
 
@@ -109,6 +112,7 @@ def render(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
             "for them; the dashed line at 1 means demand equals protected time."),
         same_everywhere(cmp),
         "<h2>For whom: subgroups</h2>", equity(cmp),
+        stories(cmp),
         "<h2>Assumptions and limits</h2>", assumptions(cmp),
         "<h2>Provenance</h2>", provenance(cmp),
     ]

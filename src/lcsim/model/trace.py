@@ -1,0 +1,106 @@
+"""The event log of traced students: what happened to each, when, for `lcsim story`.
+
+Opt-in (`--trace`): a run without it builds no log and its model code only tests
+``log is not None``. Columns are `array.array`s (about 30 bytes a row) turned into one DataFrame
+at the end of the replication, stored as ``events.parquet``. Columns:
+
+``student``, ``day`` (days since day 0), ``kind`` (``entry``, ``setback``, ``year_end``,
+``leave``, ``return``, ``exit``; an open set of names, so later mechanisms add their own),
+``other`` (another agent involved, e.g. a friend or a mentor; -1 if none), ``episode`` (the
+episode a setback became or a leave came from; -1 if none), ``detail`` (a setback's type, a
+year's result, an exit status; open too) and ``value`` (the strain at a setback, the class year
+at a year end, the planned return day of a leave).
+
+Episode steps (noticed, referred, helped, ended) are not logged: they are in the episodes table.
+
+Which students are traced is decided by a keyed draw of its own (`traced`) that depends only on
+the root seed, the replication and the student id, never on the scenario or on the streams the
+model draws from, so tracing changes no result and every scenario of a comparison traces the
+same students.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lcsim.model.streams import EVENT_MARK, purpose_key
+
+EVENT_COLUMNS = ("student", "day", "kind", "other", "episode", "detail", "value")
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What to trace in one replication: a share of students, keyed by `key`.
+
+    ``key`` is the replication's seed *without* a scenario's own stream (``--no-crn``), so the
+    traced students are the same in every scenario.
+    """
+
+    share: float
+    key: np.random.SeedSequence
+
+
+def traced(trace: Trace, count: int) -> np.ndarray:
+    """Which of students 0..count-1 are traced (bool array).
+
+    Student i is traced iff the i-th uniform of a Philox generator keyed by (key, "trace") is
+    below the share: the draw of a student does not depend on how many students there are.
+    """
+    if trace.share >= 1.0:
+        return np.ones(count, dtype=bool)
+    seq = np.random.SeedSequence(trace.key.entropy, spawn_key=(
+        *trace.key.spawn_key, purpose_key("trace"), EVENT_MARK))
+    gen = np.random.Generator(np.random.Philox(key=seq.generate_state(2, np.uint64)))
+    return gen.random(count) < trace.share
+
+
+class EventLog:
+    """The events of the traced students of one replication, as columns."""
+
+    __slots__ = ("traced", "student", "day", "kind", "other", "episode", "detail", "value",
+                 "_names", "_codes")
+
+    def __init__(self, traced_students: np.ndarray) -> None:
+        self.traced: list[bool] = traced_students.tolist()  # list indexing is the cheapest test
+        self.student, self.other, self.episode = array("l"), array("l"), array("l")
+        self.kind, self.detail = array("H"), array("H")
+        self.day, self.value = array("d"), array("d")
+        self._names: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def _code(self, name: str) -> int:
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def add(self, sid: int, day: float, kind: str, detail: str = "", value: float = np.nan,
+            episode: int = -1, other: int = -1) -> None:
+        """Record one event of student ``sid`` (nothing if the student is not traced)."""
+        if not self.traced[sid]:
+            return
+        self.student.append(sid)
+        self.day.append(day)
+        self.kind.append(self._code(kind))
+        self.detail.append(self._code(detail))
+        self.value.append(value)
+        self.episode.append(episode)
+        self.other.append(other)
+
+    def table(self) -> pd.DataFrame:
+        """The log as a DataFrame (see the module docstring), in the order of events."""
+        names = np.array(self._names or [""], dtype=object)
+        return pd.DataFrame({
+            "student": np.frombuffer(self.student, dtype=np.int_).astype(np.int64),
+            "day": np.frombuffer(self.day, dtype=np.float64),
+            "kind": names[np.frombuffer(self.kind, dtype=np.uint16)],
+            "other": np.frombuffer(self.other, dtype=np.int_).astype(np.int64),
+            "episode": np.frombuffer(self.episode, dtype=np.int_).astype(np.int64),
+            "detail": names[np.frombuffer(self.detail, dtype=np.uint16)],
+            "value": np.frombuffer(self.value, dtype=np.float64),
+        }, columns=list(EVENT_COLUMNS))
