@@ -59,17 +59,27 @@ def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()) -> t
 
 
 def scaled(students: int) -> dict:
-    """Run one baseline replication with `students` in a fresh process; time and peak RSS."""
+    """Run one baseline replication with `students` in a fresh process; time and peak RSS (the
+    process's own high-water mark, VmHWM, over its RSS before the model: the interpreter and
+    lcsim's imports)."""
     code = f"""
 import json, resource, time
 import lcsim.model.simulation, lcsim.config.loader, lcsim.config.scenario
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def kb(field):  # /proc: this process's own memory; ru_maxrss can carry the parent's peak
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = kb("VmRSS")
 sc = lcsim.config.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.config.scenario.Scenario,
     ["population.class_size={students // 4}", "population.cohorts=4"])
 t = time.perf_counter()
 lcsim.model.simulation.Model(sc, 1).run()
 el = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = kb("VmHWM")
 print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
