@@ -189,6 +189,21 @@ def test_quick_start_runs_every_shipped_scenario_and_names_the_report() -> None:
     assert "results/committee/report.html" in quick
 
 
+def test_quick_start_main_job_parses_with_the_real_command_line() -> None:
+    """The main job's flags are those lcsim compare accepts today (a renamed flag fails here,
+    not on a new user's machine), and it runs the uncertainty analysis."""
+    import shlex
+
+    from lcsim.cli.main import build_parser
+
+    command = _fences(_section_text(_read(README), "Quick start"))[0][1].strip()
+    argv = shlex.split(command.split("lcsim", 1)[1].split("&&")[0])
+    args = build_parser().parse_args(argv)
+    assert args.command == "compare"
+    assert args.uncertainty and args.uncertainty >= 128  # enough draws to name the drivers
+    assert len(args.scenarios) == len(list((ROOT / "scenarios").glob("*.yaml")))
+
+
 def test_readme_mentions_every_shipped_scenario() -> None:
     readme = _read(README)
     shipped = sorted((ROOT / "scenarios").glob("*.yaml"))
