@@ -1,0 +1,229 @@
+"""The peer network of one replication: which students are friends, and since when.
+
+Design: docs/design/peer-network.md (§2). A pair of students meets in one or more *contexts*
+(the class, the community, a small group, vertical partners, mentoring), each a row with a base
+contact rate. A pair's contact rate is the sum of its rows' rates times a factor that depends on
+both students' class years (`table[code, year_i, year_j]`, year 0: away), so it is constant
+between structural events: year starts (every pair, in bulk) and a student's leave or exit (their
+pairs). A pair becomes a tie when its accumulated contacts reach its own keyed threshold `need`
+(Erlang-2, mean `contacts_to_tie`); a tie whose contact stops dissolves after its own keyed
+`memory` (exponential, mean `tie_memory_days`). Each pair's next change time is computed when its
+rate changes, and `step` books the changes that are due into degrees.
+
+Everything is numpy: no SimPy process and no Python object per pair. Time is the *teaching
+clock* (teaching days since day 0; breaks do not count), which the caller converts to.
+A pair's draws depend only on (seed, pair) (`Streams.keyed_uniforms`), and a context without
+contact makes no rows, so structures that differ only in such a context give identical networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+CLASS, LC, VERTICAL, MENTOR, MENTOR_REV, GROUP = range(6)  # row codes; GROUP + period q
+CODES = 16  # codes fit in CODE_BITS of a packed row key
+CODE_BITS = 4
+YEARS = 5  # class years 0 (away, not yet in school, gone, research year) to 4
+CHUNK = 1 << 18  # pairs per chunk of bulk work: bounds the temporaries at 10^5 students
+
+Draw = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # keyed uniforms of (i, j, slot)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Pairs (i[k], j[k]) who meet in one context, and its base contact rate a teaching day:
+    `spread`: each student spreads `rate` over their partners (same subgroup weighted by the
+    homophily weight); otherwise `rate` is each pair's own."""
+
+    code: int
+    i: np.ndarray
+    j: np.ndarray
+    rate: float
+    spread: bool
+
+
+def factor_table() -> np.ndarray:
+    """An all-zero table of contact factors by (code, year_i, year_j): fill it, then pass it."""
+    return np.zeros((CODES, YEARS, YEARS), np.float32)
+
+
+class PeerNetwork:
+    """Contact rows, pairs and ties of one replication (students 0..n-1)."""
+
+    def __init__(self, subgroup: np.ndarray, cohort: np.ndarray, contexts: Iterable[Context],
+                 table: np.ndarray, draw: Draw, contacts_to_tie: float,
+                 tie_memory_days: float, homophily: float = 1.0,
+                 orientation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """`subgroup`, `cohort`: per student (cohort < 0: a network-only senior class);
+        `table`: contact factors (`factor_table`); `draw`: the keyed uniforms of the tie
+        draws; `orientation`: pairs whose tie forms as soon as they are in contact."""
+        n = self.n = subgroup.size
+        self.subgroup, self.cohort, self.table = subgroup, cohort, table.ravel()
+        self.year = np.zeros(n, np.int8)
+        self.in_difficulty = np.zeros(n, bool)  # set by the model (friends notice less)
+        self.degree = np.zeros(n, np.int32)
+        self.ties_at = np.full((n, 2), -1, np.int32)  # degree at the end of years 1 and 2
+        self.clock = 0.0
+        self._rows([c for c in contexts if c.rate > 0 and c.i.size], homophily)
+        self._pairs(draw, contacts_to_tie, tie_memory_days)
+        if orientation is not None:
+            at = self.find(*orientation)
+            at = at[at >= 0]
+            self.c0[at] = self.need[at]  # their threshold counts as reached
+
+    def _rows(self, contexts: list[Context], homophily: float) -> None:
+        """Rows: one sorted array of packed (pair, code) keys, decoded into each row's code and
+        base rate and each pair's number of rows. Contexts without contact make no rows."""
+        n, keys, spread = self.n, [], []
+        for c in contexts:
+            lo, hi = np.minimum(c.i, c.j).astype(np.int64), np.maximum(c.i, c.j)
+            keys.append(((lo * n + hi) << CODE_BITS) | c.code)
+            if c.spread:  # each student's weights over their partners in this context
+                w = np.where(self.subgroup[c.i] == self.subgroup[c.j], homophily, 1.0)
+                spread.append((c, np.bincount(c.i, w, n) + np.bincount(c.j, w, n)))
+        packed = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        packed.sort()
+        self.code = (packed & (CODES - 1)).astype(np.uint8)
+        packed >>= CODE_BITS
+        i, j = np.empty(packed.size, np.int32), np.empty(packed.size, np.int32)
+        np.floor_divide(packed, n, out=i, casting="unsafe")  # no 8-byte temporaries
+        np.remainder(packed, n, out=j, casting="unsafe")
+        self.rrate = np.zeros(packed.size, np.float16)  # deterministic rounding
+        for c in contexts:
+            if not c.spread:
+                self.rrate[self.code == c.code] = c.rate
+        for c, total in spread:
+            at = self.code == c.code
+            a, b = i[at], j[at]
+            w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
+            self.rrate[at] = c.rate * w * (1.0 / total[a] + 1.0 / total[b])
+        first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+        if not packed.size:
+            first = first[:0]
+        self.row_len = np.diff(first, append=packed.size).astype(np.uint8)
+        self.pi, self.pj = i[first], j[first]
+
+    def _pairs(self, draw: Draw, contacts_to_tie: float, memory_days: float) -> None:
+        """Each pair's keyed draws and state; a student's pairs by lower end (a sorted range)
+        and by higher end (a CSR)."""
+        m, n = self.pi.size, self.n
+        self.hi_pairs = np.argsort(self.pj, kind="stable").astype(np.int32)
+        self.hi_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.pj, minlength=n))))
+        self.lo_ptr = np.searchsorted(self.pi, np.arange(n + 1))
+        self.need, self.memory = np.empty(m, np.float16), np.empty(m, np.float16)
+        for a in range(0, m, CHUNK):
+            pi, pj = self.pi[a:a + CHUNK], self.pj[a:a + CHUNK]
+            u0, u1, u2 = (draw(pi, pj, slot) for slot in range(3))
+            self.need[a:a + CHUNK] = -np.log(u0 * u1) * contacts_to_tie / 2
+            self.memory[a:a + CHUNK] = -np.log(u2) * memory_days
+        self.c0 = np.zeros(m, np.float32)  # contacts so far: c0 + rate x clock
+        self.rate = np.zeros(m, np.float32)  # contacts a teaching day, now
+        self.change_at = np.full(m, np.inf, np.float32)  # becomes a tie, or a tie dissolves
+        self.tie = np.zeros(m, bool)
+
+    @property
+    def pairs(self) -> int:
+        return int(self.pi.size)
+
+    def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Index of the pair of each (i[k], j[k]), or -1 if they never meet."""
+        lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+        keys, want = self.pi.astype(np.int64) * self.n + self.pj, lo * self.n + hi
+        at = np.searchsorted(keys, want)
+        ok = at < keys.size
+        ok[ok] = keys[at[ok]] == want[ok]
+        return np.where(ok, at, -1)
+
+    def pairs_of(self, s: int) -> np.ndarray:
+        """Indices of every pair of student `s`."""
+        return np.concatenate((self.hi_pairs[self.hi_ptr[s]:self.hi_ptr[s + 1]],
+                               np.arange(self.lo_ptr[s], self.lo_ptr[s + 1], dtype=np.int32)))
+
+    def friends(self, s: int) -> np.ndarray:
+        """Students tied to `s` (booked ties)."""
+        k = self.pairs_of(s)
+        k = k[self.tie[k]]
+        return self.pi[k] + self.pj[k] - s
+
+    def year_start(self, now: float, year: np.ndarray, entering: int | None = None) -> None:
+        """A year starts at teaching time `now`; `year`: every student's class year from now
+        (0: away). First books what the old rates made by now; snapshots the degrees of the
+        cohorts that ended their first and second years (`entering` - 1 and - 2); then sets
+        every pair's rate from its rows and both years (in chunks), and books what is due."""
+        self.step(now)
+        if entering is not None:
+            for col in (0, 1):
+                done = self.cohort == entering - 1 - col
+                self.ties_at[done, col] = self.degree[done]
+        self.year = year.astype(np.int8)
+        both = self.year[self.pi].astype(np.int32) * YEARS + self.year[self.pj]
+        r0 = 0
+        for a in range(0, self.pi.size, CHUNK):
+            lens = self.row_len[a:a + CHUNK].astype(np.int64)
+            end = np.cumsum(lens)
+            rows = slice(r0, r0 + int(end[-1]))
+            f = self.table[self.code[rows].astype(np.int32) * YEARS * YEARS
+                           + np.repeat(both[a:a + CHUNK], lens)]
+            rate = np.add.reduceat(self.rrate[rows].astype(np.float32) * f, end - lens)
+            self._set(slice(a, a + CHUNK), rate.astype(np.float32))
+            r0 += int(end[-1])
+        self.step(now)
+
+    def away(self, s: int, now: float) -> None:
+        """Student `s` goes on leave or leaves at `now`: the contact of all their pairs stops
+        (their ties then last their memory, unless contact resumes)."""
+        self.clock = max(self.clock, now)
+        self.year[s] = 0
+        idx = self.pairs_of(s)
+        due = self.change_at[idx] <= now  # first book what the old rates made
+        self._book(idx[due & ~self.tie[idx]], idx[due & self.tie[idx]])
+        self._set(idx, np.zeros(idx.size, np.float32))
+
+    def _set(self, idx: slice | np.ndarray, rate: np.ndarray) -> None:
+        """New contact rates from the clock on: when each pair becomes a tie or a tie
+        dissolves."""
+        now, tie, old = self.clock, self.tie[idx], self.rate[idx]
+        self.c0[idx] += (old - rate) * np.float32(now)  # the contacts so far stay as they are
+        self.rate[idx] = rate
+        on = rate > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            due = np.maximum((self.need[idx] - self.c0[idx]) / rate, np.float32(now))
+        stop = tie & (old > 0) & ~on  # a tie loses its contact: it lasts its memory from now
+        end = np.where(stop, self.memory[idx].astype(np.float32) + np.float32(now),
+                       self.change_at[idx])
+        self.change_at[idx] = np.where(tie, np.where(on, np.inf, end),
+                                       np.where(on, due, np.inf))
+
+    def step(self, now: float) -> None:
+        """Book the ties formed or dissolved by teaching time `now` (degrees change)."""
+        self.clock = max(self.clock, now)
+        due = np.flatnonzero(self.change_at <= now)
+        if due.size:
+            self._book(due[~self.tie[due]], due[self.tie[due]])
+
+    def _book(self, new: np.ndarray, lost: np.ndarray) -> None:
+        self.tie[new], self.tie[lost] = True, False
+        self.change_at[new] = self.change_at[lost] = np.inf
+        self.c0[lost] = 0.0  # a lost tie starts again from no contact
+        for idx, d in ((new, 1), (lost, -1)):
+            np.add.at(self.degree, self.pi[idx], d)
+            np.add.at(self.degree, self.pj[idx], d)
+
+    def friend_hazard(self, s: int, notice: float, difficulty_factor: float) -> float:
+        """Hazard a teaching day that a friend notices an episode of `s` beginning now:
+        `notice` x the sum over s's ties of the tie's contact rate (0 once the friend is away),
+        times `difficulty_factor` for a friend in difficulty. 0 without ties."""
+        k = self.pairs_of(s)
+        k = k[self.tie[k]]
+        if not k.size:
+            return 0.0
+        busy = self.in_difficulty[self.pi[k] + self.pj[k] - s]
+        weight = np.where(busy, np.float32(difficulty_factor), np.float32(1.0))
+        return notice * float(self.rate[k] @ weight)
+
+    def nbytes(self) -> int:
+        """Bytes held by the network's arrays (for the benchmarks)."""
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
