@@ -407,6 +407,10 @@ NOT_STRUCTURAL = {
     "subgroups.name", "subgroups.share",  # labels and composition, not a structure
     "support.case_hours_per_week",  # covered in STRUCTURE_CASES
     "support.intervention_days", "support.referral_delay_days",
+    # the peer network's levers: nothing reads the network until build step 5, so they move
+    # no output yet (tests/test_contexts.py checks what they do to the network); their
+    # direction tests are build step 7 (docs/design/peer-network.md §8)
+    "community.mixing", "small_groups.kept_years", "peer_mentoring.matching",
 }
 
 

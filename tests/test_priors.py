@@ -55,17 +55,21 @@ def test_effects_of_support_have_a_null_inside_their_prior() -> None:
         assert entry.null is not None and low <= entry.null <= high, name
 
 
+def rounded(draws: dict[str, float]) -> dict[str, float]:
+    """Integer assumptions rounded, as `comparison.draws` rounds them."""
+    return {name: round(value) if Assumptions.model_fields[name].annotation is int else value
+            for name, value in draws.items()}
+
+
 def test_draws_of_every_prior_are_valid_assumptions() -> None:
     """Any quantile of any prior, alone or with all the others, is a valid set of assumptions."""
     for u in (1e-6, 0.025, 0.5, 0.975, 1 - 1e-6):
         draws = {name: entry.ppf(u) for name, entry in PRIORS.entries.items()}
-        draws["connection_meetings"] = round(draws["connection_meetings"])
-        Assumptions(**draws)
+        Assumptions(**rounded(draws))
     rng = np.random.default_rng(9)
     for _ in range(200):  # independent draws keep the joint constraints (severity shares ...)
         draws = {name: entry.ppf(rng.uniform()) for name, entry in PRIORS.entries.items()}
-        draws["connection_meetings"] = round(draws["connection_meetings"])
-        Assumptions(**draws)
+        Assumptions(**rounded(draws))
 
 
 def test_central_is_the_median_or_the_mode_as_the_file_says() -> None:

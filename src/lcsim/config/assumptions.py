@@ -63,6 +63,32 @@ class Assumptions(BaseModel):
         1.2, ge=1.0, le=5.0,
         description="an assigned room multiplies community peer contact (was "
         "space.contact_multiplier)")
+    contacts_to_tie: float = Field(
+        20.0, gt=0.0, le=1000.0,
+        description="mean contacts a pair of students needs before they are friends (a tie of "
+        "the peer network; each pair's own threshold is Erlang-2 with this mean)")
+    tie_memory_days: float = Field(
+        180.0, gt=0.0, le=3650.0,
+        description="mean teaching days a friendship lasts once the pair's contact stops (each "
+        "tie's own memory is exponential with this mean)")
+    homophily: float = Field(
+        1.5, gt=0.0, le=20.0, description="contact weight of a partner of the same subgroup against one of another "
+        "subgroup, in contact spread over a pool (class, community, vertical partners)")
+    class_pool: int = Field(
+        12, ge=2, le=200,
+        description="classmates a student is in regular contact with (the class contact is "
+        "spread over them)")
+    community_pool: int = Field(
+        20, ge=2, le=200,
+        description="community classmates a student is in regular contact with (all of them in "
+        "a smaller community)")
+    session_pair_contact: Prob = Field(
+        0.2, description="chance a small-group session is a contact for a given pair of its "
+        "members")
+    vertical_contacts_per_week: float = Field(
+        0.3, ge=0.0, le=50.0,
+        description="informal contacts a week with students of the class above in a vertical "
+        "community")
     belonging_base: Prob = Field(
         0.38, description="belonging (0-1) with no ties, before subgroup offsets")
     belonging_per_tie_factor: float = Field(
@@ -168,6 +194,9 @@ class Assumptions(BaseModel):
         0.35, description="chance a peer who notices gets the student to help")
     isolation_peer_factor: Multiplier = Field(
         0.5, description="peers notice isolation episodes this much as often as others")
+    friend_difficulty_notice: Prob = Field(
+        0.5, description="a friend who is in difficulty themself notices and escalates this "
+        "share of what another friend would")
     connected_self: Multiplier = Field(
         1.5, description="a faculty connection multiplies the rate of asking for help")
     attendance: Prob = Field(

@@ -9,7 +9,7 @@ docs/model.md have no published source.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -176,6 +176,10 @@ class Community(Part):
         0, ge=0, le=50, description="peer ties formed at an orientation retreat")
     activities_before_exams: bool = Field(
         False, description="LC activities placed in the week before each exam block")
+    mixing: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="share of community contact spent with students of the class's other "
+        "communities (joint events)")
 
 
 class SmallGroups(Part):
@@ -188,6 +192,10 @@ class SmallGroups(Part):
         False, description="the coach also facilitates and grades the group")
     in_clerkships: bool = Field(False, description="sessions continue in clerkship years")
     hours_per_session: float = Field(2.0, gt=0.0, le=8.0, description="faculty hours")
+    kept_years: int = Field(
+        1, ge=1, le=4,
+        description="class years a small group stays together before it is reshuffled (4: kept "
+        "throughout)")
 
 
 class Coaching(Part):
@@ -217,6 +225,9 @@ class PeerMentoring(Part):
     mentee_years: tuple[int, ...] = Field((1,), description="class years that get a mentor")
     contacts_per_month: float = Field(2.0, ge=0.0, le=30.0, description="at 4 mentees/mentor")
     trained: bool = Field(False, description="mentors trained to notice and escalate")
+    matching: Literal["community", "any"] = Field(
+        "community", description="where a mentee's mentor comes from: their own community or "
+        "anywhere in the mentor class")
 
 
 class Space(Part):

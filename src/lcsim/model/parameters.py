@@ -187,3 +187,33 @@ class Workload:
     sessions_per_month: float
     session_hours: float
 
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The peer network (`network.py`, `contexts.py`): contact by context, a teaching day, and
+    how ties form and fade. A rate of 0 means the context is absent (it makes no rows)."""
+
+    contacts_to_tie: float  # mean of a pair's Erlang-2 threshold
+    tie_memory_days: float  # teaching days: mean life of a tie without contact
+    homophily: float  # contact weight of a same-subgroup partner in spread contact
+    class_rate: float  # each student's class contact, spread over the class pool
+    community_rate: float  # each student's community contact, spread over the community pool
+    vertical_rate: float  # each student's contact with the class above (0: not vertical)
+    session_rate: float  # each pair of a small group (0: no small-group contact)
+    mentor_rate: float  # each mentor-mentee pair (0: no peer mentoring)
+    class_pool: int
+    community_pool: int
+    group_size: int
+    kept_years: int  # small groups are redrawn every kept_years class years
+    session_years: frozenset[int]  # class years with small-group sessions
+    clerkship_years: frozenset[int]
+    clerkship_contact: float  # share of class and community contact left in clerkships
+    vertical_keep: float  # share of lost community contact a vertical community keeps
+    orientation_ties: int  # ties with the nearest community partners at entry
+    mentor_year: int  # 0 without peer mentoring
+    mentee_years: tuple[int, ...]
+    caseload: int
+    match_any: bool  # mentors from the whole class, not only the mentee's community
+    notice: float  # peer_notice x peer_escalate: a friend's contact that leads to help
+    difficulty_notice: float  # a friend in difficulty notices this share

@@ -19,6 +19,7 @@ import simpy
 
 from lcsim.config.scenario import Scenario
 from lcsim.model.agents import Faculty, Student
+from lcsim.model.contexts import SchoolNetwork
 from lcsim.model.episodes import EpisodeCourse
 from lcsim.model.population import build_faculty, build_students
 from lcsim.model.processes import personal_setbacks, school_calendar
@@ -56,15 +57,18 @@ class Model:
         self.students, draws = build_students(self.structure, self.streams)
         self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
                     and trace.share > 0 else None)
+        # The peer network: built, moved and booked, but nothing reads it yet (design §8 step 3)
+        self.network = SchoolNetwork(self.structure, self.students, self.streams)
         self.rules = Rules(self.structure, draws.phases)
         self.progression = Progression(env, self.structure, self.rules, self.students,
-                                       draws.career_u, self.log)
+                                       draws.career_u, self.log, self.network)
         self.course = EpisodeCourse(env, self.structure, self.rules, self.support,
                                     self.progression, self.faculty)
         self.setbacks = Setbacks(env, self.structure, self.rules, self.streams, self.course,
                                  self.students, draws, record_setbacks, self.log)
         env.process(school_calendar(env, self.structure.calendar, self.progression,
-                                    self.setbacks))
+                                    self.setbacks, self.network))
+        env.process(self.network.clock(env))
         env.process(personal_setbacks(env, self.setbacks, self.students))
 
     def run(self) -> RunResult:

@@ -26,6 +26,7 @@ from lcsim.model.parameters import (
     EpisodeRates,
     FacultyGroup,
     Group,
+    Network,
     Peers,
     SetbackRates,
     Workload,
@@ -53,6 +54,7 @@ class Structure:
     setbacks: SetbackRates
     episodes: EpisodeRates
     workload: Workload
+    network: Network
 
     @classmethod
     def from_scenario(cls, sc: Scenario) -> Structure:
@@ -69,6 +71,7 @@ class Structure:
             setbacks=_setbacks(sc),
             episodes=_episodes(sc),
             workload=_workload(sc),
+            network=_network(sc, channels.mentor_rate),
         )
 
 
@@ -153,6 +156,54 @@ def _peers(sc: Scenario) -> Peers:
         ties_max=min(ties_max, a.base_ties_max + per_class - 1),
         ties_rate_factor=min(a.lc_size_factor_max, max(a.lc_size_factor_min, size_factor)),
         **common,
+    )
+
+
+def _network(sc: Scenario, mentor_rate: float) -> Network:
+    """Contact by context of the peer network, a teaching day (design §2.2, §5)."""
+    lc, sg, pm, a = sc.community, sc.small_groups, sc.peer_mentoring, sc.assumptions
+    class_rate = a.class_contacts_per_week / DAYS_PER_WEEK
+    community_rate = vertical_rate = vertical_keep = 0.0
+    if lc is not None:
+        room = a.room_contact_multiplier if sc.space and sc.space.assigned else 1.0
+        contact = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
+        class_rate += contact * lc.mixing  # joint events: spread over the class pool
+        per_class = max(1.0, sc.population.class_size / lc.count)
+        size = min(a.lc_size_factor_max, max(a.lc_size_factor_min,
+                                             math.sqrt(a.reference_lc_size / per_class)))
+        community_rate = contact * (1 - lc.mixing) * size
+        if lc.vertical:
+            vertical_rate = a.vertical_contacts_per_week / DAYS_PER_WEEK
+            vertical_keep = a.vertical_clerkship_contact_kept
+    session_rate = 0.0
+    clerkships = frozenset(sc.calendar.clerkship_years)
+    if sg is not None and sg.sessions_per_month > 0:
+        session_rate = sg.sessions_per_month / DAYS_PER_MONTH * a.session_pair_contact
+    return Network(
+        contacts_to_tie=a.contacts_to_tie,
+        tie_memory_days=a.tie_memory_days,
+        homophily=a.homophily,
+        class_rate=class_rate,
+        community_rate=community_rate,
+        vertical_rate=vertical_rate,
+        session_rate=session_rate,
+        mentor_rate=mentor_rate,
+        class_pool=a.class_pool,
+        community_pool=a.community_pool,
+        group_size=sg.size if sg is not None else 0,
+        kept_years=sg.kept_years if sg is not None else 1,
+        session_years=frozenset(y for y in range(1, 5) if sg is not None
+                                and (sg.in_clerkships or y not in clerkships)),
+        clerkship_years=clerkships,
+        clerkship_contact=sc.calendar.clerkship_peer_contact,
+        vertical_keep=vertical_keep,
+        orientation_ties=lc.orientation_ties if lc is not None else 0,
+        mentor_year=pm.mentor_year if pm is not None else 0,
+        mentee_years=pm.mentee_years if pm is not None else (),
+        caseload=pm.mentees_per_mentor if pm is not None else 0,
+        match_any=bool(pm and pm.matching == "any"),
+        notice=a.peer_notice * a.peer_escalate,
+        difficulty_notice=a.friend_difficulty_notice,
     )
 
 
