@@ -103,8 +103,8 @@ def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()
     return elapsed, next(model.env._eid), network  # SimPy's event counter: events so far
 
 
-def scaled(students: int) -> dict:
-    """Run one baseline replication with `students` in a fresh process; time and peak RSS (the
+def scaled(students: int, scenario: str = "baseline") -> dict:
+    """Run one replication with `students` in a fresh process; time and peak RSS (the
     process's own high-water mark, VmHWM, over its RSS before the model: the interpreter and
     lcsim's imports)."""
     code = f"""
@@ -121,7 +121,7 @@ def kb(field):  # /proc: this process's own memory; ru_maxrss can carry the pare
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 base = kb("VmRSS")
-sc = lcsim.config.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.config.scenario.Scenario,
+sc = lcsim.config.loader.load_model({str(SCENARIOS / (scenario + '.yaml'))!r}, lcsim.config.scenario.Scenario,
     ["population.class_size={students // 4}", "population.cohorts=4"])
 with network_clock() as spent:
     t = time.perf_counter()
@@ -140,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="skip the 10k/100k scaling runs")
+    parser.add_argument("--scaled", default="baseline", help="scenario of the 10k/100k runs")
     args = parser.parse_args()
     ref = statistics.median(bare_simpy(i) for i in range(args.repeats))
     print(f"bare SimPy reference (600 procs x 208 timeouts): {ref:.3f} s "
@@ -155,7 +156,8 @@ def main() -> None:
               f"({runs[0][2]['pairs']:.1f} pairs, {runs[0][2]['bytes']:,.0f} bytes a student)")
     if args.quick:
         return
-    small, large = scaled(10_000), scaled(100_000)
+    small, large = scaled(10_000, args.scaled), scaled(100_000, args.scaled)
+    print(f"scaling runs: {args.scaled}")
     per_student = (large["peak_kb"] - large["base_kb"]) * 1024 / 100_000
     print(f"10k students: {small['seconds']:.2f} s; 100k students: {large['seconds']:.2f} s; "
           f"time ratio {large['seconds'] / small['seconds']:.1f}; the network "

@@ -111,5 +111,8 @@ def test_the_network_is_run_and_changes_no_table() -> None:
     ra, rb = a.run(), b.run()
     assert a.network.net.degree.sum() != b.network.net.degree.sum()
     assert (a.network.net.ties_at[:60] >= 0).all()  # cohort 0's first two years were seen
-    for name in ("students", "episodes", "faculty"):
+    ties = ["ties_year1", "ties_year2"]  # the network's own columns (step 4)
+    assert not ra.students[ties].equals(rb.students[ties])
+    pd.testing.assert_frame_equal(ra.students.drop(columns=ties), rb.students.drop(columns=ties))
+    for name in ("episodes", "faculty"):
         pd.testing.assert_frame_equal(getattr(ra, name), getattr(rb, name))

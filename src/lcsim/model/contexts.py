@@ -207,6 +207,11 @@ class SchoolNetwork:
         year[r.real:] = np.where(k - senior + 1 <= 4, k - senior + 1, 0)
         self.net.year_start(to_teaching(now, self.teaching), year, entering=k)
 
+    def ties_at(self) -> np.ndarray:
+        """Friends of each of the model's students at the end of their years 1 and 2 after
+        entry (-1: not reached)."""
+        return self.net.ties_at[:self.roster.real]
+
     def away(self, sid: int, now: float) -> None:
         """A student goes on leave or leaves the school."""
         self.net.away(sid, to_teaching(now, self.teaching))

@@ -22,7 +22,7 @@ from lcsim.model.units import DAYS_PER_YEAR, MONTHS_PER_YEAR, WEEKS_PER_YEAR
 STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
-    "peer_ties", "identity", "clinical_skills", "faculty_connected",
+    "peer_ties", "identity", "clinical_skills", "faculty_connected", "ties_year1", "ties_year2",
 )
 TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
 
@@ -39,8 +39,13 @@ class RunResult:
     events: pd.DataFrame | None = None  # the event log of traced students (model/trace.py)
 
 
-def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
-    """One row per student: who they are, how they left, and their state two years in."""
+def student_table(studs: list[Student], rules: Rules,
+                  ties_at: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per student: who they are, how they left, and their state two years in.
+
+    `ties_at`: each student's friends in the peer network at the end of their first and second
+    years (the network's degrees); `ties_year1`/`ties_year2` are NaN for a student who had
+    left by then (or without a network)."""
     count = len(studs)
     later = 2 * DAYS_PER_YEAR
 
@@ -52,6 +57,12 @@ def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
 
     entry = column(lambda s: s.entry, float)
     graduated = column(lambda s: when(s.graduated_at), float)
+    exit_time = column(lambda s: when(s.exit_time), float)
+    ties = np.full((count, 2), math.nan)
+    if ties_at is not None:
+        for k in (0, 1):
+            stayed = ~(exit_time <= entry + (k + 1) * DAYS_PER_YEAR) & (ties_at[:, k] >= 0)
+            ties[stayed, k] = ties_at[stayed, k]
     return pd.DataFrame({
         "student": column(lambda s: s.id, np.int64),
         "cohort": column(lambda s: s.cohort, np.int64),
@@ -60,7 +71,7 @@ def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
         "coach": column(lambda s: s.coach, np.int64),
         "entry": entry,
         "status": [s.status for s in studs],
-        "exit_time": column(lambda s: when(s.exit_time), float),
+        "exit_time": exit_time,
         "graduated_at": graduated,
         "years_to_graduate": (graduated - entry) / DAYS_PER_YEAR,
         "loa_count": column(lambda s: s.loa_count, np.int64),
@@ -71,6 +82,8 @@ def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
         "identity": column(lambda s: rules.identity(s, s.entry + later), float),
         "clinical_skills": column(lambda s: rules.clinical_skills(s, s.entry + later), float),
         "faculty_connected": column(lambda s: bool(s.connected), bool),
+        "ties_year1": ties[:, 0],
+        "ties_year2": ties[:, 1],
     }, columns=list(STUDENT_COLUMNS))
 
 

@@ -58,6 +58,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("clinical_skills_mean", "mean clinical skills (0-1) at the end of year 2", True),
     Metric("queue_wait_median_days",
            "Kaplan–Meier median days from referral to the start of an intervention", False),
+    Metric("isolated_share",
+           "share of students enrolled at the end of their first year with at most one friend "
+           "in the peer network then (not yet read by the model: issue 11)", False),
+    Metric("ties_p10_year1",
+           "10th percentile of friends in the peer network at the end of the first year "
+           "(students enrolled then)", True),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
 # Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes

@@ -52,3 +52,14 @@ def group_rates(students: pd.DataFrame,
     out = g[list(RATES)].mean()
     out["students"] = g.size()
     return out.reset_index()
+
+
+ISOLATED_TIES = 1  # at most this many friends at the end of year 1: isolated (issue 11)
+LOW_TIES_QUANTILE = 0.1  # ties_p10_year1
+
+
+def isolated(students: pd.DataFrame) -> pd.Series:
+    """Per student enrolled at the end of their first year: at most `ISOLATED_TIES` friends in
+    the peer network then (NaN for the others)."""
+    ties = students["ties_year1"]
+    return (ties <= ISOLATED_TIES).astype(float).where(ties.notna())

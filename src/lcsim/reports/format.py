@@ -46,6 +46,8 @@ SHOW: dict[str, Show] = {
     "faculty_connected_share": Show("Students with a faculty connection in year 1", "share"),
     "identity_mean": Show("Professional identity at end of year 2 (0-1)", "score"),
     "clinical_skills_mean": Show("Clinical skills at end of year 2 (0-1)", "score"),
+    "isolated_share": Show("Students with at most one friend after year 1", "share"),
+    "ties_p10_year1": Show("Friends after year 1, lowest 10%", "number"),
 }
 MINUS = "\u2212"
 
