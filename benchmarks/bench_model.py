@@ -95,9 +95,10 @@ def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()
     with network_clock() as spent:
         t = time.perf_counter()
         model = Model(scenario, seed)
+        net = model.network.net  # the run releases it from the model before the tables
         model.run()
         elapsed = time.perf_counter() - t
-    net, students = model.network.net, len(model.students)
+    students = len(model.students)
     network = {"seconds": spent[0], "pairs": net.pairs / students,
                "bytes": net.nbytes() / students}
     return elapsed, next(model.env._eid), network  # SimPy's event counter: events so far
@@ -126,11 +127,12 @@ sc = lcsim.config.loader.load_model({str(SCENARIOS / (scenario + '.yaml'))!r}, l
 with network_clock() as spent:
     t = time.perf_counter()
     model = lcsim.model.simulation.Model(sc, 1)
+    net_bytes = model.network.net.nbytes()  # before the run releases it (built at start)
     model.run()
     el = time.perf_counter() - t
 peak = kb("VmHWM")
 print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak, "network_seconds": spent[0],
-                  "network_bytes": model.network.net.nbytes()}}))
+                  "network_bytes": net_bytes}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)

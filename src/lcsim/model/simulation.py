@@ -85,6 +85,7 @@ class Model:
                 gc.enable()
 
     def _result(self) -> RunResult:
+        self.network.release()  # its arrays go before the tables are built: a lower peak
         students = student_table(self.students, self.rules, self.network.ties_at())
         years = student_years(students, self.structure.calendar.follow_up_years)
         demanded, protected = faculty_hours(self.structure.workload, years,
