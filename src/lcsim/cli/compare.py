@@ -44,34 +44,33 @@ SUMMARY_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "helped_within
                    "helped_within_90d", "time_to_intervention_median_days", "faculty_load_ratio")
 
 
-def target(text: str) -> tuple[str, float]:
-    """argparse type: METRIC=HALF_WIDTH with a half-width > 0."""
+def _metric_number(text: str, shape: str) -> tuple[str, float]:
+    """METRIC=NUMBER split and parsed (``shape`` names the form in the error message)."""
     metric, sep, value = text.partition("=")
     if not sep or not metric.strip():
-        raise argparse.ArgumentTypeError(f"expected METRIC=HALF_WIDTH, found {text!r}")
-    try:
-        width = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number after '=', found {value!r} in {text!r}") from None
-    if not (math.isfinite(width) and width > 0):
-        raise argparse.ArgumentTypeError(f"the half-width must be > 0, found {value!r}")
-    return metric.strip(), width
-
-
-def threshold(text: str) -> tuple[str, float]:
-    """argparse type: METRIC=VALUE with a finite VALUE."""
-    metric, sep, value = text.partition("=")
-    if not sep or not metric.strip():
-        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, found {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {shape}, found {text!r}")
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a number after '=', found {value!r} in {text!r}") from None
-    if not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"the value must be a finite number, found {value!r}")
     return metric.strip(), number
+
+
+def target(text: str) -> tuple[str, float]:
+    """argparse type: METRIC=HALF_WIDTH with a half-width > 0."""
+    metric, width = _metric_number(text, "METRIC=HALF_WIDTH")
+    if not (math.isfinite(width) and width > 0):
+        raise argparse.ArgumentTypeError(f"the half-width must be > 0, found {width:g}")
+    return metric, width
+
+
+def threshold(text: str) -> tuple[str, float]:
+    """argparse type: METRIC=VALUE with a finite VALUE."""
+    metric, number = _metric_number(text, "METRIC=VALUE")
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"the value must be a finite number, found {number:g}")
+    return metric, number
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -105,7 +105,7 @@ def uncertainty_table(diffs: pd.DataFrame, names: Sequence[str], replications: i
         d = g["diff"].to_numpy(dtype=float)
         usable = d[~np.isnan(d)]
         if metric in BEYOND_FOLLOW_UP and usable.size < d.size:
-            usable = np.array([np.nan])  # beyond follow-up in some draws: no summary
+            usable = usable[:0]  # beyond follow-up in some draws: no summary
         direction = higher_is_better(str(metric))
         if replications >= 2:
             var_mc = float(np.nanmean(g["within_var"])) / replications \
@@ -114,8 +114,7 @@ def uncertainty_table(diffs: pd.DataFrame, names: Sequence[str], replications: i
         else:
             var_mc = _central_var(central, ref, str(prop), str(metric))
             source = "central replications"
-        clean = usable if not np.isnan(usable).any() else np.array([])
-        var_total = float(clean.var(ddof=1)) if clean.size > 1 else np.nan
+        var_total = float(usable.var(ddof=1)) if usable.size > 1 else np.nan
         share_a, share_mc = variance_shares(var_total, var_mc)
         base = {"proposal": prop, "metric": metric, "higher_is_better": direction,
                 "n_draws": int(np.count_nonzero(~np.isnan(d))),
