@@ -175,9 +175,9 @@ def test_a_users_priors_file_extends_the_shipped_one(tmp_path: Path) -> None:
     ({"prior: {dist: lognormal, median: 1.0, sigma: 0.5}":
       "prior: {dist: lognormal, median: 1.0, sigmaa: 0.5}"}, "sigmaa",
      "assumptions.class_contacts_per_week.prior.sigma: required setting is missing"),
-    ({"prior: {dist: triangular, low: 1.5, mode: 3.0, high: 5.0}":
-      "prior: {dist: triangle, low: 1.5, mode: 3.0, high: 5.0}"}, "dist: triangle",
-     "assumptions.base_ties_max.prior: "),
+    ({"prior: {dist: triangular, low: 6, mode: 12, high: 24}":
+      "prior: {dist: triangle, low: 6, mode: 12, high: 24}"}, "dist: triangle",
+     "assumptions.class_pool.prior: "),
     ({"central: 0.38 ": "central: 0.49 "}, "central: 0.49 ",
      "assumptions.belonging_base: central 0.49 is outside the prior's support (0.3 to 0.46)"),
     ({'"null": 0.0': '"null": -0.5'}, '"null": -0.5',

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Slope = Annotated[float, Field(ge=0.0, le=10.0)]  # log-multiplier per unit of a 0-1 scale
 Gain = Annotated[float, Field(ge=0.0, le=0.5)]  # an increment on a 0-1 scale
-Ties = Annotated[float, Field(ge=0.0, le=50.0)]
 Multiplier = Annotated[float, Field(ge=0.0, le=10.0)]
 Positive = Annotated[float, Field(gt=0.0, le=10.0)]
 
@@ -34,20 +33,9 @@ class Assumptions(BaseModel):
         1.0, ge=0.0, le=50.0,
         description="informal contacts a week with classmates for a student without a community "
         "(drives tie growth and the peer channel of detection)")
-    tie_per_contact: float = Field(
-        0.004, ge=0.0, le=1.0,
-        description="share of the remaining gap to the tie ceiling closed by one contact (tie "
-        "growth rate = contacts a day x this x size factor)")
-    base_ties_max: Ties = Field(
-        3.0, description="long-run number of peer ties without a community")
-    lc_ties: Ties = Field(
-        5.0, description="extra long-run peer ties inside a community (capped by the community's "
-        "size)")
-    vertical_ties: Ties = Field(
-        2.0, description="extra ties with other class years in a vertical community")
     tie_half: float = Field(
-        4.0, gt=0.0, le=50.0,
-        description="ties at which the tie factor T/(T + tie_half) is 0.5")
+        16.0, gt=0.0, le=100.0,
+        description="friends at which the tie factor T/(T + tie_half) is 0.5")
     reference_lc_size: float = Field(
         30.0, gt=0.0, le=10_000.0,
         description="classmates per community at which ties form at the base rate (size factor "
@@ -189,7 +177,7 @@ class Assumptions(BaseModel):
         description="log-scale spread of an episode's visibility, a multiplier of every channel's "
         "detection hazard")
     peer_notice: Prob = Field(
-        0.06, description="chance a peer contact reveals an ongoing episode")
+        0.023, description="chance a contact with a friend reveals an ongoing episode")
     peer_escalate: Prob = Field(
         0.35, description="chance a peer who notices gets the student to help")
     isolation_peer_factor: Multiplier = Field(

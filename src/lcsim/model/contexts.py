@@ -221,6 +221,22 @@ class SchoolNetwork:
         self.kept = self.net.ties_at[:self.roster.real].copy()
         del self.net
 
+    def ties_now(self, sid: int, now: float) -> int:
+        """Friends of a student at calendar day `now` (the current time of the run)."""
+        return self.net.ties_now(sid, to_teaching(now, self.teaching))
+
+    def friend_rates(self, sid: int, now: float,
+                     difficulty_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """A student's friends at calendar day `now` and their contact rates
+        (`PeerNetwork.friend_rates`), read as a rate a day of the detection clock, as the
+        peer channel always was (docs/model.md §6.4)."""
+        return self.net.friend_rates(sid, to_teaching(now, self.teaching), difficulty_factor)
+
+    def difficulty(self, sid: int, now_in: bool) -> None:
+        """A student's first episode starts (True) or their last one ends (False)."""
+        if self.kept is None:
+            self.net.in_difficulty[sid] = now_in
+
     def away(self, sid: int, now: float) -> None:
         """A student goes on leave or leaves the school."""
         self.net.away(sid, to_teaching(now, self.teaching))

@@ -59,7 +59,8 @@ class EpisodeCourse:
         recover = onset + exp_time(u[3], recovery_rate)
         hazard = rules.withdraw_rate(s, ep, onset)
         leave = onset + rising_hazard_time(u[4], hazard, growth)
-        detect, channel = rules.detection(s, ep, u, min(recover, leave, self.horizon) - onset)
+        detect, channel, who = rules.detection(s, ep, u,
+                                               min(recover, leave, self.horizon) - onset)
         try:
             first = min(detect, recover, leave)
             if math.isinf(first):
@@ -69,7 +70,7 @@ class EpisodeCourse:
                 return progression.unhelped_exit(ep, u[14])
             if first == recover:
                 return progression.close(ep, "recovered")
-            ep.detected_at, ep.channel = env.now, channel
+            ep.detected_at, ep.channel, ep.noticed_by = env.now, channel, who
             self._credit(ep)
             referral = env.now + rules.referral_delay(channel, u[12], env.now)
             first = min(referral, recover, leave)

@@ -227,3 +227,24 @@ class PeerNetwork:
     def nbytes(self) -> int:
         """Bytes held by the network's arrays (for the benchmarks)."""
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+    def _ties_of(self, s: int, now: float) -> np.ndarray:
+        """Indices of s's pairs that are ties at teaching time `now` (exact: a change that is
+        due but not booked yet counts), without booking anything."""
+        k = self.pairs_of(s)
+        return k[self.tie[k] ^ (self.change_at[k] <= now)]
+
+    def ties_now(self, s: int, now: float) -> int:
+        """Friends of `s` at teaching time `now` (not before the last booking)."""
+        return int(self._ties_of(s, now).size)
+
+    def friend_rates(self, s: int, now: float,
+                     difficulty_factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """The friends of `s` at `now` and each one's contact rate with s a teaching day,
+        times `difficulty_factor` for a friend in difficulty (0 once a friend is away): the
+        weights with which friends notice an episode of s (design §3)."""
+        k = self._ties_of(s, now)
+        friend = self.pi[k] + self.pj[k] - s
+        weight = np.where(self.in_difficulty[friend], np.float32(difficulty_factor),
+                          np.float32(1.0))
+        return friend, self.rate[k] * weight

@@ -67,17 +67,12 @@ class Development:
 
 @dataclass(frozen=True, slots=True)
 class Peers:
-    """Informal peer contact: its daily rate, what it notices, and the ties it builds."""
+    """What friends of the peer network do: notice episodes, and give belonging."""
 
-    rate_pre: float
-    rate_clerk: float
-    detect: float  # chance a contact leads to help
-    ties_initial: float
-    ties_max: float
-    ties_rate_factor: float
-    tie_per_contact: float  # share of the gap to ties_max closed by one contact
-    tie_half: float  # ties at which the tie factor T / (T + tie_half) is one half
+    detect: float  # chance a contact with a friend reveals an episode and leads to help
+    tie_half: float  # friends at which the tie factor T / (T + tie_half) is one half
     isolation_factor: float  # peers notice isolation episodes this much as often
+    difficulty_notice: float  # a friend in difficulty notices this share
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,5 +210,3 @@ class Network:
     mentee_years: tuple[int, ...]
     caseload: int
     match_any: bool  # mentors from the whole class, not only the mentee's community
-    notice: float  # peer_notice x peer_escalate: a friend's contact that leads to help
-    difficulty_notice: float  # a friend in difficulty notices this share

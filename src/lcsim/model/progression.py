@@ -173,3 +173,5 @@ class Progression:
             ep.resolved_at = self.env.now
         ep.process = None  # let the finished process and its frame be freed
         ep.student.active = tuple(x for x in ep.student.active if x is not ep)
+        if not ep.student.active and self.network is not None:
+            self.network.difficulty(ep.student.id, False)

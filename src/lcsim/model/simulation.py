@@ -57,9 +57,9 @@ class Model:
         self.students, draws = build_students(self.structure, self.streams)
         self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
                     and trace.share > 0 else None)
-        # The peer network: built, moved and booked, but nothing reads it yet (design §8 step 3)
+        # The peer network: friends give belonging and notice episodes (docs/model.md §6.1)
         self.network = SchoolNetwork(self.structure, self.students, self.streams)
-        self.rules = Rules(self.structure, draws.phases)
+        self.rules = Rules(self.structure, draws.phases, self.network)
         self.progression = Progression(env, self.structure, self.rules, self.students,
                                        draws.career_u, self.log, self.network)
         self.course = EpisodeCourse(env, self.structure, self.rules, self.support,

@@ -133,30 +133,10 @@ def _development(sc: Scenario, coach_meetings: float) -> Development:
 
 
 def _peers(sc: Scenario) -> Peers:
-    lc, a = sc.community, sc.assumptions
-    share = sc.calendar.clerkship_peer_contact
-    common = {"detect": a.peer_notice * a.peer_escalate, "tie_per_contact": a.tie_per_contact,
-              "tie_half": a.tie_half, "isolation_factor": a.isolation_peer_factor}
-    if lc is None:
-        peer_pre = a.class_contacts_per_week / DAYS_PER_WEEK
-        return Peers(rate_pre=peer_pre, rate_clerk=peer_pre * share, ties_initial=0.0,
-                     ties_max=a.base_ties_max, ties_rate_factor=1.0, **common)
-    room = a.room_contact_multiplier if sc.space and sc.space.assigned else 1.0
-    peer_pre = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
-    # seniors of a vertical community keep part of the contact lost in clerkships
-    vertical_keep = a.vertical_clerkship_contact_kept if lc.vertical else 0.0
-    ties_max = a.base_ties_max + a.lc_ties
-    ties_max += a.vertical_ties if lc.vertical else 0.0
-    per_class = max(1.0, sc.population.class_size / lc.count)
-    size_factor = math.sqrt(a.reference_lc_size / per_class)
-    return Peers(
-        rate_pre=peer_pre,
-        rate_clerk=peer_pre * (share + (1 - share) * vertical_keep),
-        ties_initial=float(lc.orientation_ties),
-        ties_max=min(ties_max, a.base_ties_max + per_class - 1),
-        ties_rate_factor=min(a.lc_size_factor_max, max(a.lc_size_factor_min, size_factor)),
-        **common,
-    )
+    a = sc.assumptions
+    return Peers(detect=a.peer_notice * a.peer_escalate, tie_half=a.tie_half,
+                 isolation_factor=a.isolation_peer_factor,
+                 difficulty_notice=a.friend_difficulty_notice)
 
 
 def _network(sc: Scenario, mentor_rate: float) -> Network:
@@ -202,8 +182,6 @@ def _network(sc: Scenario, mentor_rate: float) -> Network:
         mentee_years=pm.mentee_years if pm is not None else (),
         caseload=pm.mentees_per_mentor if pm is not None else 0,
         match_any=bool(pm and pm.matching == "any"),
-        notice=a.peer_notice * a.peer_escalate,
-        difficulty_notice=a.friend_difficulty_notice,
     )
 
 
