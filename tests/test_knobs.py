@@ -52,7 +52,7 @@ MORE_REPS = {knob: 24 for knob in (
     "peer_mentoring.mentor_year", "peer_mentoring.mentees_per_mentor",
     "assumptions.mentor_notice", "assumptions.mentor_escalate", "peer_mentoring.trained",
     "community.vertical", "small_groups.sessions_per_month", "subgroups.risk_multiplier",
-    "leadership.training", "small_groups.size", "space.assigned")}
+    "leadership.training", "small_groups.size", "space.assigned", "small_groups.kept_years")}
 NO_LC: dict[str, Any] = {}
 # The anchored effects of support are small (docs/assumptions.md); tests of a mechanism that acts
 # through one of them set it to its judgement value, so the mechanism is seen in a few pairs.
@@ -112,6 +112,9 @@ STRUCTURE_CASES = [
      s_("network.community_rate"), +1),
     ("community.orientation_ties", FULL_LC, {}, {"community.orientation_ties": 5},
      s_("network.orientation_ties"), +1),
+    ("community.mixing", FULL_LC, {}, {"community.mixing": 0.5}, s_("network.class_rate"), +1),
+    ("community.mixing", FULL_LC, {}, {"community.mixing": 0.5},
+     s_("network.community_rate"), -1),
     ("community.activities_before_exams", FULL_LC, {},
      {"community.activities_before_exams": True}, s_("setbacks.activities_before_exams"), +1),
     ("small_groups.size", FULL_LC, {}, {"small_groups.size": 16},
@@ -282,6 +285,12 @@ SIM_CASES = [
     ("community.count", FULL_LC, {}, {"community.count": 40}, "peer_ties_mean", -1),
     ("community.count", FULL_LC, {}, {"community.count": 40}, "belonging_mean", -1),
     ("community.vertical", FULL_LC, {"community.vertical": False}, {}, "peer_ties_mean", +1),
+    # joint events spread community contact over the class pool: fewer, thinner friendships
+    ("community.mixing", FULL_LC, {}, {"community.mixing": 0.7}, "peer_ties_mean", -1),
+    ("community.mixing", FULL_LC, {}, {"community.mixing": 0.7}, "detected_by_peer", -1),
+    # a small group kept for its second year deepens its ties (year 1 is the same draw)
+    ("small_groups.kept_years", FULL_LC, {}, {"small_groups.kept_years": 4}, "peer_ties_mean",
+     +1),
     ("community.vertical", FULL_LC, {"community.vertical": False}, {}, "detected_by_peer", +1),
     ("community.peer_contacts_per_week", FULL_LC, {},
      {"community.peer_contacts_per_week": 8.0}, "detected_by_peer", +1),
@@ -403,10 +412,9 @@ NOT_STRUCTURAL = {
     "subgroups.name", "subgroups.share",  # labels and composition, not a structure
     "support.case_hours_per_week",  # covered in STRUCTURE_CASES
     "support.intervention_days", "support.referral_delay_days",
-    # the peer network's levers: nothing reads the network until build step 5, so they move
-    # no output yet (tests/test_contexts.py checks what they do to the network); their
-    # direction tests are build step 7 (docs/design/peer-network.md §8)
-    "community.mixing", "small_groups.kept_years", "peer_mentoring.matching",
+    # mentors from the whole class instead of the community: its direction test comes with
+    # mentors who are students (build step 6, docs/design/peer-network.md §8)
+    "peer_mentoring.matching",
 }
 
 
