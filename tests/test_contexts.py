@@ -114,7 +114,7 @@ def test_the_network_is_run_and_changes_no_table() -> None:
     assert net_a.degree.sum() != net_b.degree.sum()
     assert (net_a.ties_at[:60] >= 0).all()  # cohort 0's first two years were seen
     assert (a.network.ties_at() == net_a.ties_at[:a.network.roster.real]).all()
-    ties = ["ties_year1", "ties_year2"]  # the network's own columns (step 4)
+    ties = ["ties_year1", "ties_year2", "friends_lost"]  # the network's own columns
     assert not ra.students[ties].equals(rb.students[ties])
     pd.testing.assert_frame_equal(ra.students.drop(columns=ties), rb.students.drop(columns=ties))
     for name in ("episodes", "faculty"):
