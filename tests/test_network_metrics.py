@@ -14,11 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FULL_LC, build_scenario
+from conftest import FULL_LC, SMALL_CLASS, build_scenario
+from lcsim.comparison.checks import check_targets, check_thresholds
+from lcsim.comparison.table import higher_is_better
 from lcsim.model.simulation import Model
 from lcsim.outcomes.compute import compute
+from lcsim.outcomes.registry import direction, subgroup_family, subgroup_metrics
 from lcsim.outcomes.students import friend_exit_attrition
 from lcsim.outcomes.tables import DISMISSED, ENROLLED, WITHDRAWN
+from lcsim.reports.format import fmt_change, fmt_value
+from lcsim.reports.plots import ties_ecdf
 
 
 def test_friends_lost_are_the_tie_pairs_at_exits() -> None:
@@ -83,3 +88,40 @@ def test_compute_reports_friend_exit_attrition_and_isolated_per_subgroup() -> No
     assert row["isolated_sub_urim"] == pytest.approx(1 / 2)  # the leaver has no year-1 ties
     assert row["isolated_sub_none"] == pytest.approx(1 / 2)
     assert row["attrition_sub_urim"] == pytest.approx(1 / 3)
+
+
+def test_subgroup_families_share_one_definition() -> None:
+    """isolated_sub_* is handled wherever attrition_sub_* is: order, direction, units and the
+    metrics --target-ci and --threshold accept."""
+    cols = ["isolated_sub_urim", "attrition", "attrition_sub_none", "isolated_sub_none",
+            "attrition_sub_urim"]
+    assert subgroup_metrics(cols) == ["attrition_sub_none", "attrition_sub_urim",
+                                      "isolated_sub_none", "isolated_sub_urim"]
+    assert subgroup_family("isolated_sub_urim") == "isolated_share"
+    assert subgroup_family("attrition") is None
+    assert direction("isolated_sub_urim") is False and higher_is_better("attrition_sub_x") is False
+    assert direction("ties_p10_year1") is True and direction("unknown_metric") is None
+    assert fmt_value("isolated_sub_urim", 0.25) == "25.0%"
+    assert fmt_change("isolated_sub_urim", -0.1, -0.2, -0.05) == (
+        "\u221210.0 points (95% CI \u221220.0 to \u22125.0)")
+    scenarios = [build_scenario(name="a", class_size=SMALL_CLASS),
+                 build_scenario(name="b", class_size=SMALL_CLASS)]
+    assert check_targets({"isolated_sub_urim": 0.01}, scenarios, None) == {
+        "isolated_sub_urim": 0.01}
+    assert check_thresholds({"isolated_sub_none": [0.02]}, scenarios, 4) == {
+        "isolated_sub_none": [0.02]}
+
+
+def test_ties_ecdf_draws_each_scenario_s_empirical_distribution() -> None:
+    """One step line per scenario and panel: the share with at most x friends."""
+    ties = pd.DataFrame({"scenario": ["A"] * 4 + ["B"] * 2 + ["A"],
+                         "subgroup": ["none"] * 6 + ["urim"],
+                         "ties": [3.0, 1.0, 0.0, 1.0, 5.0, 6.0, 2.0]})
+    fig = ties_ecdf(ties, ["A", "B"], [("none", "Other"), ("urim", "URiM")], isolated=1)
+    first, second = fig.axes[:2]
+    a, b = (line for line in first.get_lines() if line.get_label() in ("A", "B"))
+    np.testing.assert_array_equal(a.get_xdata(), [0, 0, 1, 1, 3])
+    np.testing.assert_array_equal(a.get_ydata(), [0, 25, 50, 75, 100])
+    np.testing.assert_array_equal(b.get_ydata(), [0, 50, 100])
+    assert [ln.get_label() for ln in second.get_lines() if ln.get_label() in ("A", "B")] == ["A"]
+    assert first.get_title() == "Other" and second.get_title() == "URiM"

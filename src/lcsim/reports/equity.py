@@ -29,7 +29,8 @@ STUDENT_COLUMNS = ["replication", "subgroup", "status", "years_to_graduate", "lo
                    "ties_year1"]
 
 
-def _label(group: str) -> str:
+def subgroup_label(group: str) -> str:
+    """A subgroup's name for readers: 'urim' -> 'URiM', 'none' -> 'Other students'."""
     return SUBGROUP_LABELS.get(group, title(group))
 
 
@@ -57,7 +58,7 @@ def _cell(rates: dict[str, pd.DataFrame], cmp: Comparison, name: str, group: str
 
 def _table(rates: dict[str, pd.DataFrame], cmp: Comparison, groups: list[str], measure: str,
            words: str) -> str:
-    head = "".join(f"<th>{html.escape(_label(g))}</th>" for g in groups)
+    head = "".join(f"<th>{html.escape(subgroup_label(g))}</th>" for g in groups)
     body = []
     for name in cmp.names:
         cells = ("".join(_cell(rates, cmp, name, g, measure) for g in groups)
@@ -97,7 +98,7 @@ def equity(cmp: Comparison) -> str:
     ref = rates[cmp.reference]
     share = ref.groupby("subgroup")["students"].sum()
     share = share / share.sum()
-    mix = ", ".join(f"{_label(g)} {100 * share.get(g, 0):.0f}%" for g in groups)
+    mix = ", ".join(f"{subgroup_label(g)} {100 * share.get(g, 0):.0f}%" for g in groups)
     gap = _gap(ref.groupby("subgroup")["attrition"].mean(), groups, cmp.reference)
     return gap + (f"<p>Student mix: {html.escape(mix)}. Each cell: mean over replications (95% CI);"
             f" below it, the change from {html.escape(title(cmp.reference))} in percentage "
