@@ -13,7 +13,7 @@ contexts or students exist.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Container, Generator, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -191,6 +191,7 @@ class SchoolNetwork:
         self.horizon = structure.calendar.horizon
         self.roster = r = Roster(structure, students, streams)
         self.kept: np.ndarray | None = None  # ties_at, once the arrays are released
+        self.friends_lost = np.zeros(r.real, np.int16)  # friends lost to attrition, kept
         pairs: list[tuple[np.ndarray, np.ndarray]] = []
         built = list(contexts(p, r, streams, pairs))
         self.net = PeerNetwork(r.subgroup, r.cohort, built, contact_table(p),
@@ -236,6 +237,15 @@ class SchoolNetwork:
         """A student's first episode starts (True) or their last one ends (False)."""
         if self.kept is None:
             self.net.in_difficulty[sid] = now_in
+
+    def lost_friend(self, sid: int, now: float, enrolled: Container[int]) -> None:
+        """Student `sid` leaves (withdrawn or dismissed) at `now`: each of the model's
+        students tied to them at that moment, and still enrolled, has lost a friend to
+        attrition (`friends_lost`). Ties are read at `now` exactly (the pairs whose change is
+        due by now count as changed, as `away` books them), before `away` is called."""
+        tied = self.net.friend_rates(sid, to_teaching(now, self.teaching), 1.0)[0]
+        friends = [f for f in tied[tied < self.roster.real].tolist() if f in enrolled]
+        np.add.at(self.friends_lost, np.asarray(friends, np.int64), 1)
 
     def away(self, sid: int, now: float) -> None:
         """A student goes on leave or leaves the school."""

@@ -132,6 +132,7 @@ class Progression:
         if self.network is not None and status in (WITHDRAWN, DISMISSED):
             # graduation and censoring happen at a year end: the year start that follows
             # moves the network
+            self.network.lost_friend(s.id, self.env.now, self.enrolled)
             self.network.away(s.id, self.env.now)
         cause = EXIT_CAUSE[status]
         for ep in s.active:

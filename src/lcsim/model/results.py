@@ -23,6 +23,7 @@ STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
     "peer_ties", "identity", "clinical_skills", "faculty_connected", "ties_year1", "ties_year2",
+    "friends_lost",
 )
 TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
 
@@ -39,13 +40,14 @@ class RunResult:
     events: pd.DataFrame | None = None  # the event log of traced students (model/trace.py)
 
 
-def student_table(studs: list[Student], rules: Rules,
-                  ties_at: np.ndarray | None = None) -> pd.DataFrame:
+def student_table(studs: list[Student], rules: Rules, ties_at: np.ndarray | None = None,
+                  friends_lost: np.ndarray | None = None) -> pd.DataFrame:
     """One row per student: who they are, how they left, and their state two years in.
 
     `ties_at`: each student's friends in the peer network at the end of their first and second
     years (the network's degrees); `ties_year1`/`ties_year2` are NaN for a student who had
-    left by then (or without a network)."""
+    left by then (or without a network). `friends_lost`: each student's friends who left
+    (withdrawn or dismissed) while both were enrolled (0 without a network)."""
     count = len(studs)
     later = 2 * DAYS_PER_YEAR
 
@@ -85,6 +87,8 @@ def student_table(studs: list[Student], rules: Rules,
         "faculty_connected": column(lambda s: bool(s.connected), bool),
         "ties_year1": ties[:, 0],
         "ties_year2": ties[:, 1],
+        "friends_lost": (np.zeros(count, np.int64) if friends_lost is None
+                         else friends_lost.astype(np.int64)),
     }, columns=list(STUDENT_COLUMNS))
 
 

@@ -86,7 +86,8 @@ class Model:
 
     def _result(self) -> RunResult:
         self.network.release()  # its arrays go before the tables are built: a lower peak
-        students = student_table(self.students, self.rules, self.network.ties_at())
+        students = student_table(self.students, self.rules, self.network.ties_at(),
+                                 self.network.friends_lost)
         years = student_years(students, self.structure.calendar.follow_up_years)
         demanded, protected = faculty_hours(self.structure.workload, years,
                                             self.course.case_hours)

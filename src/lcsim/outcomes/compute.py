@@ -15,9 +15,10 @@ from typing import Protocol
 import pandas as pd
 
 from lcsim.outcomes.episodes import HELPED, durations, help_causes
-from lcsim.outcomes.registry import SUBGROUP_PREFIX
+from lcsim.outcomes.registry import SUBGROUP_FAMILIES
 from lcsim.outcomes.students import (
     LOW_TIES_QUANTILE,
+    friend_exit_attrition,
     graduated_within,
     group_rates,
     isolated,
@@ -99,7 +100,9 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
         **_ties(st),
     }
+    out["friend_exit_attrition"], out["no_friend_exit_attrition"] = friend_exit_attrition(st)
     sub = group_rates(st, by=["subgroup"])
-    for name, attrition in zip(sub["subgroup"], sub["attrition"], strict=True):
-        out[f"{SUBGROUP_PREFIX}{name}"] = float(attrition)
+    for prefix, metric in SUBGROUP_FAMILIES.items():
+        for name, value in zip(sub["subgroup"], sub[metric], strict=True):
+            out[f"{prefix}{name}"] = float(value)
     return out
