@@ -38,12 +38,14 @@ class Assumptions(BaseModel):
         description="friends at which the tie factor T/(T + tie_half) is 0.5")
     reference_lc_size: float = Field(
         30.0, gt=0.0, le=10_000.0,
-        description="classmates per community at which ties form at the base rate (size factor "
-        "sqrt(reference / n))")
+        description="classmates per community at which a pair's community contact is the base "
+        "rate (size factor sqrt(reference / n))")
     lc_size_factor_min: Positive = Field(
-        0.5, description="lower bound of the community-size factor on tie growth")
+        0.5, description="lower bound of the community-size factor on a pair's "
+        "community contact")
     lc_size_factor_max: Positive = Field(
-        2.0, description="upper bound of the community-size factor on tie growth")
+        2.0, description="upper bound of the community-size factor on a pair's "
+        "community contact")
     vertical_clerkship_contact_kept: Prob = Field(
         0.5, description="share of the peer contact lost in clerkship years that a vertical "
         "community keeps")

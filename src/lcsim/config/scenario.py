@@ -173,7 +173,8 @@ class Community(Part):
     peer_contacts_per_week: float = Field(
         3.0, ge=0.0, le=50.0, description="informal contacts with LC peers a week")
     orientation_ties: int = Field(
-        0, ge=0, le=50, description="peer ties formed at an orientation retreat")
+        0, ge=0, le=50, description="community classmates who are friends from the first day "
+        "(an orientation retreat)")
     activities_before_exams: bool = Field(
         False, description="LC activities placed in the week before each exam block")
     mixing: float = Field(
