@@ -102,10 +102,12 @@ def test_orientation_ties_form_at_entry() -> None:
 
 
 def test_the_network_is_run_and_changes_no_table() -> None:
-    """Until step 5 nothing reads the network: a very different network, same tables."""
+    """Until step 5 nothing reads the network: a very different network, same tables.
+    (Not `peer_mentoring.matching`: it decides who mentors whom, so whose availability counts:
+    tests/test_mentoring.py.)"""
     base = build_scenario(base=FULL_LC, class_size=60, cohorts=2)
     other = build_scenario({"assumptions.contacts_to_tie": 2.0, "community.mixing": 0.7,
-                            "small_groups.kept_years": 4, "peer_mentoring.matching": "any"},
+                            "small_groups.kept_years": 4},
                            base=FULL_LC, class_size=60, cohorts=2)
     a, b = Model(base, 3), Model(other, 3)
     net_a, net_b = a.network.net, b.network.net  # a finished run releases them from the model

@@ -23,6 +23,7 @@ STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
     "peer_ties", "identity", "clinical_skills", "faculty_connected", "ties_year1", "ties_year2",
+    "mentee_years", "unmatched_years", "mentor_lost_years",
 )
 TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
 
@@ -39,14 +40,16 @@ class RunResult:
     events: pd.DataFrame | None = None  # the event log of traced students (model/trace.py)
 
 
-def student_table(studs: list[Student], rules: Rules,
-                  ties_at: np.ndarray | None = None) -> pd.DataFrame:
+def student_table(studs: list[Student], rules: Rules, ties_at: np.ndarray | None = None,
+                  mentee: np.ndarray | None = None) -> pd.DataFrame:
     """One row per student: who they are, how they left, and their state two years in.
 
     `ties_at`: each student's friends in the peer network at the end of their first and second
     years (the network's degrees); `ties_year1`/`ties_year2` are NaN for a student who had
-    left by then (or without a network)."""
+    left by then (or without a network). `mentee`: per student, years in a mentee year, those
+    without a mentor, and those whose mentor stopped (`mentoring.Mentoring.counts`; 0 without)."""
     count = len(studs)
+    mentored = np.zeros((count, 3), np.int64) if mentee is None else mentee.astype(np.int64)
     later = 2 * DAYS_PER_YEAR
 
     def column(get: Callable[[Student], object], dtype: type) -> np.ndarray:
@@ -84,6 +87,9 @@ def student_table(studs: list[Student], rules: Rules,
         "faculty_connected": column(lambda s: bool(s.connected), bool),
         "ties_year1": ties[:, 0],
         "ties_year2": ties[:, 1],
+        "mentee_years": mentored[:, 0],
+        "unmatched_years": mentored[:, 1],
+        "mentor_lost_years": mentored[:, 2],
     }, columns=list(STUDENT_COLUMNS))
 
 
@@ -100,9 +106,11 @@ def setback_table(record: list[tuple[int, float, str]] | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(record or [], columns=["student", "time", "kind"])
 
 
-def faculty_table(faculty: list[Faculty]) -> pd.DataFrame:
-    """One row per faculty or mentor agent (see `agents.FACULTY_COLUMNS`)."""
-    return pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+def faculty_table(faculty: list[Faculty], mentors: list[tuple] | None = None) -> pd.DataFrame:
+    """One row per faculty member, then one per student who mentored (`mentors`, from
+    `mentoring.Mentoring.rows`; see `agents.FACULTY_COLUMNS`)."""
+    rows = [f.row() for f in faculty] + (mentors or [])
+    return pd.DataFrame.from_records(rows, columns=list(FACULTY_COLUMNS))
 
 
 def faculty_hours(workload: Workload, years: float, case_hours: float) -> tuple[float, float]:

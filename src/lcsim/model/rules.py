@@ -18,6 +18,7 @@ import numpy as np
 
 from lcsim.model.agents import Episode, Student
 from lcsim.model.detection import Contacts, Flow, first_detection
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.parameters import EpisodeRates, Peers
 from lcsim.model.schedule import contacts_after, days_after, exp_time
 from lcsim.model.structure import Structure
@@ -70,10 +71,13 @@ def severity(rates: EpisodeRates, u: float) -> int:
 class Rules:
     """Formulas of the model that depend only on state, not on event handling."""
 
-    __slots__ = ("structure", "phases", "clerkship", "teaching")
+    __slots__ = ("structure", "phases", "clerkship", "teaching", "mentoring")
 
-    def __init__(self, structure: Structure, phases: np.ndarray) -> None:
-        """`phases`: per student id, the phases of the coach, advisor and session schedules."""
+    def __init__(self, structure: Structure, phases: np.ndarray,
+                 mentoring: Mentoring | None = None) -> None:
+        """`phases`: per student id, the phases of the coach, advisor and session schedules;
+        `mentoring`: who has a near-peer mentor now (None: nobody)."""
+        self.mentoring: Mentoring | None = mentoring
         self.structure: Structure = structure
         self.phases: np.ndarray = phases
         self.clerkship: frozenset[int] = structure.calendar.clerkship_years
@@ -88,8 +92,13 @@ class Rules:
         return peer_ties_after(self.structure.peers, t - s.entry)
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
-        """Whether the student has a near-peer mentor in `year` (default: their current year)."""
-        return (s.year if year is None else year) in self.structure.cohort.mentee_years
+        """Whether the student has a near-peer mentor who is mentoring now (not in an episode,
+        on leave or gone: `mentoring.Mentoring.active`); given a class `year` (the tables' state
+        two years in), whether they had one all through that year."""
+        m = self.mentoring
+        if m is None:
+            return False
+        return m.active(s) if year is None else m.had_mentor(s, year)
 
     def belonging(self, s: Student, t: float, year: int | None = None) -> float:
         """Belonging (0-1) at day `t`: ties, subgroup offset, a mentor, a faculty connection."""
@@ -143,7 +152,7 @@ class Rules:
         peer *= ties / (ties + peers.tie_half) * (peers.isolation_factor if ep.kind == ISOLATION
                                                   else 1.0)
         flows.append(Flow("peer", peer))
-        if self.mentored(s):  # until the end of the current academic year
+        if self.mentored(s):  # a mentor mentoring at onset: until the academic year's end
             flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,
                               s.year_start + DAYS_PER_YEAR - onset))
         return flows

@@ -22,6 +22,7 @@ from lcsim.outcomes.students import (
     group_rates,
     isolated,
     left_school,
+    mentee_shares,
     took_leave,
 )
 from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, STILL_OPEN, WITHDRAWN
@@ -98,6 +99,7 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "clinical_skills_mean": float(st["clinical_skills"].mean()),
         "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
         **_ties(st),
+        **mentee_shares(st),
     }
     sub = group_rates(st, by=["subgroup"])
     for name, attrition in zip(sub["subgroup"], sub["attrition"], strict=True):

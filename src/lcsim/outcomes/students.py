@@ -63,3 +63,13 @@ def isolated(students: pd.DataFrame) -> pd.Series:
     the peer network then (NaN for the others)."""
     ties = students["ties_year1"]
     return (ties <= ISOLATED_TIES).astype(float).where(ties.notna())
+
+
+def mentee_shares(students: pd.DataFrame) -> dict[str, float]:
+    """Unmatched and mentor-lost mentee-years over all mentee-years (NaN without any: no peer
+    mentoring, or tables written before the columns existed)."""
+    if "mentee_years" not in students or not students["mentee_years"].sum():
+        return {"unmatched_mentee_share": float("nan"), "mentor_lost_share": float("nan")}
+    years = float(students["mentee_years"].sum())
+    return {"unmatched_mentee_share": float(students["unmatched_years"].sum()) / years,
+            "mentor_lost_share": float(students["mentor_lost_years"].sum()) / years}

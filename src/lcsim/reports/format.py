@@ -48,6 +48,8 @@ SHOW: dict[str, Show] = {
     "clinical_skills_mean": Show("Clinical skills at end of year 2 (0-1)", "score"),
     "isolated_share": Show("Students with at most one friend after year 1", "share"),
     "ties_p10_year1": Show("Friends after year 1, lowest 10%", "number"),
+    "unmatched_mentee_share": Show("Mentee-years without a peer mentor", "share"),
+    "mentor_lost_share": Show("Mentee-years whose peer mentor stopped", "share"),
 }
 MINUS = "\u2212"
 
