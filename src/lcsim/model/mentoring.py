@@ -129,10 +129,10 @@ class Mentoring:
         if self.years and (m := int(self.mentor_of[s.id])) >= 0:
             self.noticed[m] += 1
 
-    def rows(self) -> list[tuple[str, int, int, int, float, int, float, int]]:
-        """One faculty-table row per student who mentored (`agents.FACULTY_COLUMNS`): role
-        "mentor", member = student id (the senior classes' ids follow the model's students),
-        students = mentee-years matched, noticed. Mentors have no case slots or protected
-        hours: their time is not faculty time."""
-        return [("mentor", int(m), int(self.mentees[m]), 0, 0.0, 0, 0.0, int(self.noticed[m]))
-                for m in np.flatnonzero(self.mentees)]
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The faculty table's mentor rows, as columns: each student who mentored (roster id:
+        the senior classes' ids follow the model's students), the mentee-years matched to them
+        and the episodes they noticed. Mentors have no case slots or protected hours: their
+        time is not faculty time."""
+        who = np.flatnonzero(self.mentees)
+        return who, self.mentees[who].astype(np.int64), self.noticed[who].astype(np.int64)

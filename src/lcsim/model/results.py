@@ -106,11 +106,23 @@ def setback_table(record: list[tuple[int, float, str]] | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(record or [], columns=["student", "time", "kind"])
 
 
-def faculty_table(faculty: list[Faculty], mentors: list[tuple] | None = None) -> pd.DataFrame:
-    """One row per faculty member, then one per student who mentored (`mentors`, from
-    `mentoring.Mentoring.rows`; see `agents.FACULTY_COLUMNS`)."""
-    rows = [f.row() for f in faculty] + (mentors or [])
-    return pd.DataFrame.from_records(rows, columns=list(FACULTY_COLUMNS))
+def faculty_table(faculty: list[Faculty],
+                  mentors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                  ) -> pd.DataFrame:
+    """One row per faculty member (see `agents.FACULTY_COLUMNS`), then one per student who
+    mentored: role "mentor", member = student id, students = mentee-years, noticed
+    (`mentors`: `mentoring.Mentoring.rows`, columns, so 10^5 mentors stay cheap)."""
+    table = pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+    if mentors is None or not mentors[0].size:
+        return table
+    member, students, noticed = mentors
+    zero = np.zeros(member.size, np.int64)
+    rows = pd.DataFrame({"role": np.full(member.size, "mentor", object),
+                         "member": member.astype(np.int64), "students": students,
+                         "slots": zero, "protected_hours_per_week": zero.astype(float),
+                         "cases": zero, "busy_days": zero.astype(float), "noticed": noticed},
+                        columns=list(FACULTY_COLUMNS))
+    return pd.concat([table, rows], ignore_index=True) if len(table) else rows
 
 
 def faculty_hours(workload: Workload, years: float, case_hours: float) -> tuple[float, float]:
