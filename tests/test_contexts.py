@@ -105,7 +105,7 @@ def test_the_network_is_released_after_the_run_and_its_ties_matter() -> None:
     friends give belonging and notice, so a very different network changes the episodes."""
     base = build_scenario(base=FULL_LC, class_size=60, cohorts=2)
     other = build_scenario({"assumptions.contacts_to_tie": 2.0, "community.mixing": 0.7,
-                            "small_groups.kept_years": 4, "peer_mentoring.matching": "any"},
+                            "small_groups.kept_years": 4},
                            base=FULL_LC, class_size=60, cohorts=2)
     a, b = Model(base, 3), Model(other, 3)
     net_a, net_b = a.network.net, b.network.net  # a finished run releases them from the model

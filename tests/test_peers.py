@@ -22,7 +22,8 @@ def _run(base: dict[str, Any] | None = None, seed: int = 5) -> Model:
 
 
 def test_a_student_without_friends_is_never_noticed_by_a_peer(monkeypatch) -> None:
-    """Every peer detection names a student who was a friend at onset; no friends, no peer."""
+    """Every peer detection names a student who was a friend at onset; no friends, no peer;
+    a mentor's detection names the mentor."""
     seen: list[tuple[Episode, set[int]]] = []
     original = Rules.detection
 
@@ -42,14 +43,17 @@ def test_a_student_without_friends_is_never_noticed_by_a_peer(monkeypatch) -> No
     assert all(ep.channel != "peer" for ep in lonely)
     assert all(ep.noticed_by in friends for ep, friends in by_peer)
     assert all(ep.friends == len(friends) for ep, friends in seen)
-    assert all(ep.noticed_by == -1 for ep, _ in seen if ep.channel != "peer")
+    assert all(ep.noticed_by == -1 for ep, _ in seen if ep.channel not in ("peer", "mentor"))
+    assert all(ep.noticed_by >= 0 for ep, _ in seen if ep.channel == "mentor")
 
 
 def test_the_episodes_table_names_the_friend_who_noticed() -> None:
     episodes = Model(build_scenario(base=FULL_LC, class_size=120, cohorts=3), 5).run().episodes
     peer = episodes["channel"] == "peer"
     assert peer.any() and (episodes.loc[peer, "noticed_by"] >= 0).all()
-    assert (episodes.loc[~peer, "noticed_by"] == -1).all()
+    mentor = episodes["channel"] == "mentor"
+    assert mentor.any() and (episodes.loc[mentor, "noticed_by"] >= 0).all()
+    assert (episodes.loc[~peer & ~mentor, "noticed_by"] == -1).all()
     assert (episodes.loc[peer, "friends_at_onset"] > 0).all()
 
 

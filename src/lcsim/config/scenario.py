@@ -284,6 +284,17 @@ class Scenario(Part):
         description="how students and staff respond (docs/assumptions.md); unset names take "
         "the shipped defaults")
 
+    def advisories(self) -> tuple[str, ...]:
+        """Valid settings that will not do what they seem to (`lcsim validate` warns)."""
+        notes = []
+        pm = self.peer_mentoring
+        if pm is not None and len(pm.mentee_years) > pm.mentees_per_mentor:
+            notes.append(
+                f"peer_mentoring: {len(pm.mentee_years)} mentee classes share one mentor class "
+                f"at {pm.mentees_per_mentor} mentee(s) a mentor, so it cannot cover every "
+                "mentee even at full strength; the rest are unmatched (unmatched_mentee_share)")
+        return tuple(notes)
+
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         if self.community is None:

@@ -55,10 +55,11 @@ class Student:
 
 
 class Faculty:
-    """A faculty member (support dean or coach) or a near-peer mentor, with their caseload.
+    """A faculty member (support dean or coach), with their caseload.
 
     Faculty work referred cases in `slots` concurrent case slots (see `support.SupportQueue`);
-    coaches and mentors also notice episodes among their own students.
+    coaches also notice episodes among their own students. Near-peer mentors are students
+    (`mentoring.py`); the faculty table gives them rows of the same columns.
     """
 
     __slots__ = ("id", "role", "slots", "protected_hours", "students", "cases", "busy_days",

@@ -3,8 +3,8 @@
 The contexts of `network.PeerNetwork`, as keyed index arrays: the class and the community (ring
 lattices of `class_pool` / `community_pool` neighbours on a keyed order of each class or
 community), small groups (cut from a keyed order of the class, redrawn every `kept_years`),
-vertical partners in the class above and near-peer mentors (keyed within the community or the
-class). Three network-only senior classes are in school at day 0, so the first cohorts have
+vertical partners in the class above and near-peer mentors (`mentor_matches`, keyed within the
+community or the class). Three network-only senior classes are in school at day 0, so the first cohorts have
 vertical partners and mentors. `SchoolNetwork` keeps the network in step with the school: year
 starts from the school calendar, leaves and exits from `progression`, and a booking clock.
 Every order is keyed by (seed, purpose, group, student), so it does not depend on which other
@@ -131,7 +131,10 @@ def contexts(p: Network, r: Roster, streams: Streams,
         yield Context(VERTICAL, *_above(r, streams, ids, "net-order-vertical", VERTICAL_POOL),
                       p.vertical_rate, spread=True)
     if p.mentor_rate > 0 and p.caseload:
-        yield from _mentors(p, r, streams, ids)
+        mentee, mentor, _ = mentor_matches(p, r, streams)
+        lower = mentee < mentor
+        for code, keep in ((MENTOR, lower), (MENTOR_REV, ~lower)):
+            yield Context(code, mentee[keep], mentor[keep], p.mentor_rate, spread=False)
 
 
 def _above(r: Roster, streams: Streams, juniors: np.ndarray, purpose: str, each: int,
@@ -155,31 +158,40 @@ def _above(r: Roster, streams: Streams, juniors: np.ndarray, purpose: str, each:
     return np.repeat(j_ids, ok.sum(axis=1)), s_ids[at]
 
 
-def _mentors(p: Network, r: Roster, streams: Streams, ids: np.ndarray) -> Iterator[Context]:
-    """Mentee k of a group (community, or class with `match_any`, in a keyed order) gets mentor
-    k mod m of the m in the same group of the mentor class, while k < caseload x m; the rest get
-    none. Each mentee year is matched on its own (design §4 shares one mentor class between
-    mentee years: build step 6, `mentoring.py`)."""
-    for y in p.mentee_years:
-        step = p.mentor_year - y
-        mentee, mentor = _above(r, streams, ids, f"net-order-mentor-{y}", 1, step,
-                                p.match_any)
-        mentee, mentor = _capacity(r, mentee, mentor, p.caseload)
-        lower = mentee < mentor
-        for code, keep in ((MENTOR, lower), (MENTOR_REV, ~lower)):
-            yield Context(code, mentee[keep], mentor[keep], p.mentor_rate, spread=False)
+def mentor_matches(p: Network, r: Roster,
+                   streams: Streams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Near-peer mentors, matched once per replication by cohort (design §4): mentees, their
+    mentors and, for each match, the index in `p.mentee_years` of the year it is for.
 
-
-def _capacity(r: Roster, mentee: np.ndarray, mentor: np.ndarray,
-              caseload: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keep each mentor's first `caseload` mentees (in the keyed order of `_above`)."""
-    order = np.argsort(mentor, kind="stable")
-    m = mentor[order]
-    first = np.concatenate(([True], m[1:] != m[:-1])) if m.size else np.zeros(0, bool)
-    start = np.flatnonzero(first)[np.cumsum(first) - 1]
-    keep = order[(np.arange(m.size) - start) < caseload]
-    keep.sort()
-    return mentee[keep], mentor[keep]
+    Cohort c's year-y mentors are in cohort c + y - mentor_year, in the same community (or
+    anywhere in the class with `match_any`). Each mentor group, in a keyed order, serves the
+    mentee years that share it in turn, lowest year first: mentee k of the combined list (each
+    year in its own keyed order) gets mentor k mod m of the group's m, while k < caseload x m;
+    the rest get none. So mentee years 1 and 2 with mentor year 3 share one mentor class.
+    `mentoring.Mentoring` and the network's MENTOR rows both use these matches."""
+    empty = np.zeros(0, np.int64)
+    if not p.caseload or not p.mentee_years:
+        return empty, empty, empty
+    community = np.zeros(r.n, np.int64) if p.match_any else r.community.astype(np.int64)
+    g = (r.cohort.astype(np.int64) + SENIOR_CLASSES) * r.n + community
+    s_ids, s_g, s_start, s_size, _ = ranked(streams, "net-order-mentor-senior", g,
+                                            np.arange(r.n))
+    start, size = np.zeros(int(g.max()) + 1, np.int64), np.zeros(int(g.max()) + 1, np.int64)
+    start[s_g], size[s_g] = s_start, s_size
+    used = np.zeros_like(size)  # places of each mentor group taken by lower mentee years
+    ids = np.arange(r.real)
+    mentees, mentors, which = [], [], []
+    for index, y in sorted(enumerate(p.mentee_years), key=lambda item: item[1]):
+        j_ids, j_g, _, j_size, pos = ranked(streams, f"net-order-mentor-{y}", g[ids], ids)
+        up = np.maximum(j_g - (p.mentor_year - y) * r.n, 0)  # the mentor group (cohort >= -3)
+        m, k = size[up], used[up] + pos
+        keep = k < p.caseload * m
+        mentees.append(j_ids[keep])
+        mentors.append(s_ids[(start[up] + k % np.maximum(m, 1))[keep]])
+        which.append(np.full(int(keep.sum()), index, np.int64))
+        first = pos == 0  # one member of each mentee group adds the group's size
+        np.add.at(used, up[first], j_size[first])
+    return np.concatenate(mentees), np.concatenate(mentors), np.concatenate(which)
 
 
 class SchoolNetwork:

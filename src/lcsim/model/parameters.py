@@ -43,9 +43,6 @@ class Cohort:
     group_bounds: tuple[float, ...]  # cumulative shares: a uniform below bound g is group g
     community_count: int
     students_per_coach: int  # 0 without coaching
-    mentee_years: tuple[int, ...]
-    mentees_per_mentor: int  # 0 without peer mentoring
-    mentors_per_year: int
     connected_meetings: float  # one-to-one meetings a year that can make a faculty connection
     connection_threshold: int  # attended meetings in year 1 that make a faculty connection
     attendance: float  # share of scheduled one-to-one meetings that happen

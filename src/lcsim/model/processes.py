@@ -15,6 +15,7 @@ import simpy
 
 from lcsim.model.agents import Student
 from lcsim.model.contexts import SchoolNetwork
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.parameters import Calendar
 from lcsim.model.progression import Progression
 from lcsim.model.setbacks import Setbacks
@@ -23,8 +24,8 @@ from lcsim.outcomes.tables import ENROLLED
 
 
 def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Progression,
-                    setbacks: Setbacks,
-                    network: SchoolNetwork | None = None) -> Generator[Any, Any, None]:
+                    setbacks: Setbacks, network: SchoolNetwork | None = None,
+                    mentoring: Mentoring | None = None) -> Generator[Any, Any, None]:
     """The academic calendar of the whole school: entries, exam blocks and year ends.
 
     Every student's year starts on a multiple of 365 days (entry, repeats, leaves and research
@@ -32,7 +33,8 @@ def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Pro
     exam block it asks each student sitting exams whether they had a setback, and at each year
     end it runs their progression check. This costs a handful of events a year instead of
     several per student. Each year start (after the year ends and the entry) also moves the
-    peer network's class years (`contexts.SchoolNetwork.year_start`).
+    peer network's class years (`contexts.SchoolNetwork.year_start`) and gives mentees their
+    near-peer mentors for the year (`mentoring.Mentoring.year_start`).
     """
     # Exams come strictly before the year end (even with no break), the licensing exam last.
     licensing_day, licensing_year = calendar.licensing_day, calendar.licensing_year
@@ -42,6 +44,8 @@ def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Pro
         progression.enrol_cohort(k)
         if network is not None:
             network.year_start(k, env.now, enrolled.values())
+        if mentoring is not None:
+            mentoring.year_start(k, env.now, enrolled.values())
         for day in [*calendar.exam_days, licensing_day]:
             if year_start + day > env.now:
                 yield env.timeout(year_start + day - env.now)

@@ -23,7 +23,7 @@ STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
     "peer_ties", "identity", "clinical_skills", "faculty_connected", "ties_year1", "ties_year2",
-    "friends_lost",
+    "friends_lost", "mentee_years", "unmatched_years", "mentor_lost_years",
 )
 TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
 
@@ -41,14 +41,17 @@ class RunResult:
 
 
 def student_table(studs: list[Student], rules: Rules, ties_at: np.ndarray | None = None,
-                  friends_lost: np.ndarray | None = None) -> pd.DataFrame:
+                  friends_lost: np.ndarray | None = None,
+                  mentee: np.ndarray | None = None) -> pd.DataFrame:
     """One row per student: who they are, how they left, and their state two years in.
 
     `ties_at`: each student's friends in the peer network at the end of their first and second
     years (the network's degrees); `ties_year1`/`ties_year2` are NaN for a student who had
     left by then (or without a network). `friends_lost`: each student's friends who left
-    (withdrawn or dismissed) while both were enrolled (0 without a network)."""
+    (withdrawn or dismissed) while both were enrolled (0 without a network). `mentee`: per student, years in a mentee year, those
+    without a mentor, and those whose mentor stopped (`mentoring.Mentoring.counts`; 0 without)."""
     count = len(studs)
+    mentored = np.zeros((count, 3), np.int64) if mentee is None else mentee.astype(np.int64)
     later = 2 * DAYS_PER_YEAR
 
     def column(get: Callable[[Student], object], dtype: type) -> np.ndarray:
@@ -89,6 +92,9 @@ def student_table(studs: list[Student], rules: Rules, ties_at: np.ndarray | None
         "ties_year2": ties[:, 1],
         "friends_lost": (np.zeros(count, np.int64) if friends_lost is None
                          else friends_lost.astype(np.int64)),
+        "mentee_years": mentored[:, 0],
+        "unmatched_years": mentored[:, 1],
+        "mentor_lost_years": mentored[:, 2],
     }, columns=list(STUDENT_COLUMNS))
 
 
@@ -105,9 +111,23 @@ def setback_table(record: list[tuple[int, float, str]] | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(record or [], columns=["student", "time", "kind"])
 
 
-def faculty_table(faculty: list[Faculty]) -> pd.DataFrame:
-    """One row per faculty or mentor agent (see `agents.FACULTY_COLUMNS`)."""
-    return pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+def faculty_table(faculty: list[Faculty],
+                  mentors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                  ) -> pd.DataFrame:
+    """One row per faculty member (see `agents.FACULTY_COLUMNS`), then one per student who
+    mentored: role "mentor", member = student id, students = mentee-years, noticed
+    (`mentors`: `mentoring.Mentoring.rows`, columns, so 10^5 mentors stay cheap)."""
+    table = pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+    if mentors is None or not mentors[0].size:
+        return table
+    member, students, noticed = mentors
+    zero = np.zeros(member.size, np.int64)
+    rows = pd.DataFrame({"role": np.full(member.size, "mentor", object),
+                         "member": member.astype(np.int64), "students": students,
+                         "slots": zero, "protected_hours_per_week": zero.astype(float),
+                         "cases": zero, "busy_days": zero.astype(float), "noticed": noticed},
+                        columns=list(FACULTY_COLUMNS))
+    return pd.concat([table, rows], ignore_index=True) if len(table) else rows
 
 
 def faculty_hours(workload: Workload, years: float, case_hours: float) -> tuple[float, float]:

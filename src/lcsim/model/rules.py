@@ -19,6 +19,7 @@ import numpy as np
 from lcsim.model.agents import Episode, Student
 from lcsim.model.contexts import SchoolNetwork
 from lcsim.model.detection import Contacts, Flow, first_detection
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.parameters import EpisodeRates
 from lcsim.model.schedule import contacts_after, days_after, exp_time
 from lcsim.model.structure import Structure
@@ -65,12 +66,14 @@ def severity(rates: EpisodeRates, u: float) -> int:
 class Rules:
     """Formulas of the model that depend only on state, not on event handling."""
 
-    __slots__ = ("structure", "phases", "clerkship", "teaching", "network")
+    __slots__ = ("structure", "phases", "clerkship", "teaching", "network", "mentoring")
 
-    def __init__(self, structure: Structure, phases: np.ndarray,
-                 network: SchoolNetwork) -> None:
+    def __init__(self, structure: Structure, phases: np.ndarray, network: SchoolNetwork,
+                 mentoring: Mentoring | None = None) -> None:
         """`phases`: per student id, the phases of the coach, advisor and session schedules;
-        `network`: the replication's peer network (friends give belonging and notice)."""
+        `network`: the replication's peer network (friends give belonging and notice);
+        `mentoring`: who has a near-peer mentor now (None: nobody)."""
+        self.mentoring: Mentoring | None = mentoring
         self.structure: Structure = structure
         self.network: SchoolNetwork = network
         self.phases: np.ndarray = phases
@@ -87,8 +90,13 @@ class Rules:
         return float(self.network.ties_now(s.id, t))
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
-        """Whether the student has a near-peer mentor in `year` (default: their current year)."""
-        return (s.year if year is None else year) in self.structure.cohort.mentee_years
+        """Whether the student has a near-peer mentor who is mentoring now (not in an episode,
+        on leave or gone: `mentoring.Mentoring.active`); given a class `year` (the tables' state
+        two years in), whether they had one all through that year."""
+        m = self.mentoring
+        if m is None:
+            return False
+        return m.active(s) if year is None else m.had_mentor(s, year)
 
     def belonging(self, s: Student, t: float, year: int | None = None,
                   ties: float | None = None) -> float:
@@ -155,7 +163,7 @@ class Rules:
         peers = self.structure.peers
         factor = peers.isolation_factor if ep.kind == ISOLATION else 1.0
         flows.append(Flow("peer", peers.detect * factor * friends))  # 0 without friends
-        if self.mentored(s):  # until the end of the current academic year
+        if self.mentored(s):  # a mentor mentoring at onset: until the academic year's end
             flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,
                               s.year_start + DAYS_PER_YEAR - onset))
         return flows

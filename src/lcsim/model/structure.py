@@ -93,7 +93,7 @@ def _calendar(sc: Scenario) -> Calendar:
 
 
 def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
-    pop, lc, co, pm = sc.population, sc.community, sc.coaching, sc.peer_mentoring
+    pop, lc, co = sc.population, sc.community, sc.coaching
     boost = sc.assumptions.inclusion_belonging_boost if sc.inclusion.programme else 0.0
     groups = tuple(Group(g.name, g.risk_multiplier, g.belonging_offset + boost)
                    for g in pop.subgroups)
@@ -103,9 +103,6 @@ def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
         group_bounds=bounds,
         community_count=lc.count if lc else 1,
         students_per_coach=co.students_per_coach if co else 0,
-        mentee_years=pm.mentee_years if pm else (),
-        mentees_per_mentor=pm.mentees_per_mentor if pm else 0,
-        mentors_per_year=math.ceil(pop.class_size / pm.mentees_per_mentor) if pm else 0,
         connected_meetings=coach_meetings if co else sc.advising.meetings_per_year,
         connection_threshold=sc.assumptions.connection_meetings,
         attendance=sc.assumptions.attendance,
@@ -236,16 +233,12 @@ def _interval(teaching: float, per_year: float) -> float:
 
 
 def _casework(sc: Scenario) -> Casework:
-    sup, co, pm, a = sc.support, sc.coaching, sc.peer_mentoring, sc.assumptions
+    sup, co, a = sc.support, sc.coaching, sc.assumptions
     faculty = [FacultyGroup("support", sup.faculty, case_slots(sup.protected_hours_per_week, sc),
                             sup.protected_hours_per_week)]
     if co is not None:
         faculty.append(FacultyGroup("coach", coach_count(sc), case_slots(coach_case_hours(sc), sc),
                                     co.protected_hours_per_week, co.students_per_coach))
-    if pm is not None:
-        per = pm.mentees_per_mentor
-        mentors = math.ceil(sc.population.class_size / per) * len(pm.mentee_years)
-        faculty.append(FacultyGroup("mentor", mentors, 0, 0.0, per))
     training = a.training_recovery if sc.leadership.training else 1.0
     return Casework(
         capacity=support_capacity(sc),

@@ -23,6 +23,7 @@ from lcsim.outcomes.students import (
     group_rates,
     isolated,
     left_school,
+    mentee_shares,
     took_leave,
 )
 from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, STILL_OPEN, WITHDRAWN
@@ -99,6 +100,7 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "clinical_skills_mean": float(st["clinical_skills"].mean()),
         "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
         **_ties(st),
+        **mentee_shares(st),
     }
     out["friend_exit_attrition"], out["no_friend_exit_attrition"] = friend_exit_attrition(st)
     sub = group_rates(st, by=["subgroup"])

@@ -72,6 +72,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("no_friend_exit_attrition",
            "attrition among students who lost no friend to attrition (the comparison for "
            "friend_exit_attrition; it includes those who left early)", False),
+    Metric("unmatched_mentee_share",
+           "share of mentee-years (a student in school at the start of a class year with peer "
+           "mentoring) without a near-peer mentor: past the mentor class's capacity, or their "
+           "mentor had left, was on leave or was not in the mentor class then (NaN without "
+           "peer mentoring)", False),
+    Metric("mentor_lost_share",
+           "share of mentee-years whose near-peer mentor stopped mentoring during the year (an "
+           "episode, a leave or leaving; NaN without peer mentoring)", False),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
 # Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes

@@ -81,3 +81,13 @@ def friend_exit_attrition(students: pd.DataFrame) -> tuple[float, float]:
     left = left_school(students)
     return (float(left[lost].mean()) if lost.any() else float("nan"),
             float(left[~lost].mean()) if (~lost).any() else float("nan"))
+
+
+def mentee_shares(students: pd.DataFrame) -> dict[str, float]:
+    """Unmatched and mentor-lost mentee-years over all mentee-years (NaN without any: no peer
+    mentoring, or tables written before the columns existed)."""
+    if "mentee_years" not in students or not students["mentee_years"].sum():
+        return {"unmatched_mentee_share": float("nan"), "mentor_lost_share": float("nan")}
+    years = float(students["mentee_years"].sum())
+    return {"unmatched_mentee_share": float(students["unmatched_years"].sum()) / years,
+            "mentor_lost_share": float(students["mentor_lost_years"].sum()) / years}

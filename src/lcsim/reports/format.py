@@ -51,6 +51,8 @@ SHOW: dict[str, Show] = {
     "friend_exit_attrition": Show("Attrition of students who lost a friend who left", "share"),
     "no_friend_exit_attrition": Show("Attrition of students who lost no friend who left",
                                      "share"),
+    "unmatched_mentee_share": Show("Mentee-years without a peer mentor", "share"),
+    "mentor_lost_share": Show("Mentee-years whose peer mentor stopped", "share"),
 }
 MINUS = "\u2212"
 
