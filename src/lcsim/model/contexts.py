@@ -191,11 +191,12 @@ class SchoolNetwork:
         self.horizon = structure.calendar.horizon
         self.roster = r = Roster(structure, students, streams)
         self.kept: np.ndarray | None = None  # ties_at, once the arrays are released
-        pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        built = list(contexts(p, r, streams, pairs))
-        self.net = PeerNetwork(r.subgroup, r.cohort, built, contact_table(p),
-                               partial(streams.keyed_uniforms, "net-tie"), p.contacts_to_tie,
-                               p.tie_memory_days, p.homophily, pairs[0] if pairs else None)
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []  # read lazily: one context at a time
+        self.net = PeerNetwork(r.subgroup, r.cohort, contexts(p, r, streams, pairs),
+                               contact_table(p), partial(streams.keyed_uniforms, "net-tie"),
+                               p.contacts_to_tie, p.tie_memory_days, p.homophily)
+        if pairs:
+            self.net.orient(*pairs[0])
 
     def year_start(self, k: int, now: float, enrolled: Iterable[Student]) -> None:
         """Year k starts (cohort k has entered): every student's class year from now."""

@@ -58,8 +58,9 @@ class PeerNetwork:
                  tie_memory_days: float, homophily: float = 1.0,
                  orientation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """`subgroup`, `cohort`: per student (cohort < 0: a network-only senior class);
+        `contexts`: read once, in order (a generator keeps only one context's arrays alive);
         `table`: contact factors (`factor_table`); `draw`: the keyed uniforms of the tie
-        draws; `orientation`: pairs whose tie forms as soon as they are in contact."""
+        draws; `orientation`: pairs whose tie forms as soon as they are in contact (`orient`)."""
         n = self.n = subgroup.size
         self.subgroup, self.cohort, self.table = subgroup, cohort, table.ravel()
         self.year = np.zeros(n, np.int8)
@@ -67,75 +68,138 @@ class PeerNetwork:
         self.degree = np.zeros(n, np.int32)
         self.ties_at = np.full((n, 2), -1, np.int32)  # degree at the end of years 1 and 2
         self.clock = 0.0
-        self._rows([c for c in contexts if c.rate > 0 and c.i.size], homophily)
-        self._pairs(draw, contacts_to_tie, tie_memory_days)
+        self._draw, self._memory_days = draw, tie_memory_days
+        self._rows(contexts, homophily)
+        self._pairs(contacts_to_tie)
         if orientation is not None:
-            at = self.find(*orientation)
-            at = at[at >= 0]
-            self.c0[at] = self.need[at]  # their threshold counts as reached
+            self.orient(*orientation)
 
-    def _rows(self, contexts: list[Context], homophily: float) -> None:
-        """Rows: one sorted array of packed (pair, code) keys, decoded into each row's code and
-        base rate and each pair's number of rows. Contexts without contact make no rows."""
-        n, keys, spread = self.n, [], []
+    def _rows(self, contexts: Iterable[Context], homophily: float) -> None:
+        """Rows: one sorted array of packed (pair, code) keys, decoded in chunks into each
+        row's code and base rate, each pair's ends and its number of rows. Contexts without
+        contact make no rows. Each context's arrays go as soon as it is keyed, and no full-size
+        8-byte temporary is made after the sort (the build's peak: design §12)."""
+        n, keys, plain, spread = self.n, [], [], []
         for c in contexts:
-            lo, hi = np.minimum(c.i, c.j).astype(np.int64), np.maximum(c.i, c.j)
-            keys.append(((lo * n + hi) << CODE_BITS) | c.code)
+            if not (c.rate > 0 and c.i.size):
+                continue
+            k = np.minimum(c.i, c.j).astype(np.int64)
+            k *= n
+            k += np.maximum(c.i, c.j)
+            k <<= CODE_BITS
+            k |= c.code
+            keys.append(k)
             if c.spread:  # each student's weights over their partners in this context
                 w = np.where(self.subgroup[c.i] == self.subgroup[c.j], homophily, 1.0)
-                spread.append((c, np.bincount(c.i, w, n) + np.bincount(c.j, w, n)))
-        packed = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+                spread.append((c.code, c.rate, np.bincount(c.i, w, n) + np.bincount(c.j, w, n)))
+            else:
+                plain.append((c.code, c.rate))
+        packed = np.empty(sum(k.size for k in keys), np.int64)
+        at = 0
+        while keys:  # each context's keys go once copied
+            k = keys.pop(0)
+            packed[at:at + k.size] = k
+            at += k.size
+        del k
         packed.sort()
-        self.code = (packed & (CODES - 1)).astype(np.uint8)
-        packed >>= CODE_BITS
-        i, j = np.empty(packed.size, np.int32), np.empty(packed.size, np.int32)
-        np.floor_divide(packed, n, out=i, casting="unsafe")  # no 8-byte temporaries
-        np.remainder(packed, n, out=j, casting="unsafe")
+        self.code = np.empty(packed.size, np.uint8)
+        for a in range(0, packed.size, CHUNK):
+            self.code[a:a + CHUNK] = packed[a:a + CHUNK] & (CODES - 1)
+        packed >>= CODE_BITS  # in place: the pair's key
+        first = np.ones(packed.size, bool)  # a row that starts a pair
+        np.not_equal(packed[1:], packed[:-1], out=first[1:])
+        m = int(np.count_nonzero(first))
         self.rrate = np.zeros(packed.size, np.float16)  # deterministic rounding
-        for c in contexts:
-            if not c.spread:
-                self.rrate[self.code == c.code] = c.rate
-        for c, total in spread:
-            at = self.code == c.code
-            a, b = i[at], j[at]
-            w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
-            self.rrate[at] = c.rate * w * (1.0 / total[a] + 1.0 / total[b])
-        first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
-        if not packed.size:
-            first = first[:0]
-        self.row_len = np.diff(first, append=packed.size).astype(np.uint8)
-        self.pi, self.pj = i[first], j[first]
+        self.pi, self.pj = np.empty(m, np.int32), np.empty(m, np.int32)
+        self.row_len = np.zeros(m, np.uint8)
+        p = 0
+        for a in range(0, packed.size, CHUNK):
+            p = self._decode(packed[a:a + CHUNK], first[a:a + CHUNK], p)
+            self._base_rates(slice(a, a + CHUNK), packed[a:a + CHUNK], plain, spread,
+                             homophily)
 
-    def _pairs(self, draw: Draw, contacts_to_tie: float, memory_days: float) -> None:
-        """Each pair's keyed draws and state; a student's pairs by lower end (a sorted range)
-        and by higher end (a CSR)."""
+    def _decode(self, keys: np.ndarray, first: np.ndarray, p: int) -> int:
+        """One chunk of sorted rows' pair keys: the ends of the pairs that start in it (from
+        pair `p` on) and their row counts; returns the next pair's index."""
+        n = self.n
+        starts = keys[first]
+        q = p + starts.size
+        np.floor_divide(starts, n, out=self.pi[p:q], casting="unsafe")
+        np.remainder(starts, n, out=self.pj[p:q], casting="unsafe")
+        counts = np.bincount(np.cumsum(first), minlength=q - p + 1)  # [0]: the last pair's
+        if counts[0]:
+            self.row_len[p - 1] += counts[0]
+        self.row_len[p:q] = counts[1:]
+        return q
+
+    def _base_rates(self, rows: slice, pair_keys: np.ndarray, plain: list[tuple[int, float]],
+                    spread: list[tuple[int, float, np.ndarray]], homophily: float) -> None:
+        """Base rates of one chunk of rows: a per-pair context's rate, or a spread context's
+        `rate x w x (1 / total_i + 1 / total_j)` from each end's weight total."""
+        code, rrate = self.code[rows], self.rrate[rows]
+        for c, rate in plain:
+            rrate[code == c] = rate
+        for c, rate, total in spread:
+            at = code == c
+            a, b = np.divmod(pair_keys[at], self.n)
+            w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
+            rrate[at] = rate * w * (1.0 / total[a] + 1.0 / total[b])
+
+    def _pairs(self, contacts_to_tie: float) -> None:
+        """Each pair's keyed threshold and state; a student's pairs by lower end (a sorted
+        range) and by higher end (a CSR filled in chunks, in pair order)."""
         m, n = self.pi.size, self.n
-        self.hi_pairs = np.argsort(self.pj, kind="stable").astype(np.int32)
-        self.hi_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.pj, minlength=n))))
+        count = np.bincount(self.pj, minlength=n)
+        self.hi_ptr = np.concatenate(([0], np.cumsum(count)))
+        self.hi_pairs, fill = np.empty(m, np.int32), self.hi_ptr[:-1].copy()
         self.lo_ptr = np.searchsorted(self.pi, np.arange(n + 1))
-        self.need, self.memory = np.empty(m, np.float16), np.empty(m, np.float16)
+        self.need = np.empty(m, np.float16)
         for a in range(0, m, CHUNK):
             pi, pj = self.pi[a:a + CHUNK], self.pj[a:a + CHUNK]
-            u0, u1, u2 = (draw(pi, pj, slot) for slot in range(3))
+            order = np.argsort(pj, kind="stable")
+            hi = pj[order]
+            start = np.flatnonzero(np.concatenate(([True], hi[1:] != hi[:-1])))
+            rank = np.arange(hi.size) - np.repeat(start, np.diff(start, append=hi.size))
+            self.hi_pairs[fill[hi] + rank] = order + a
+            fill += np.bincount(pj, minlength=n)
+            u0, u1 = self._draw(pi, pj, 0), self._draw(pi, pj, 1)
             self.need[a:a + CHUNK] = -np.log(u0 * u1) * contacts_to_tie / 2
-            self.memory[a:a + CHUNK] = -np.log(u2) * memory_days
         self.c0 = np.zeros(m, np.float32)  # contacts so far: c0 + rate x clock
         self.rate = np.zeros(m, np.float32)  # contacts a teaching day, now
         self.change_at = np.full(m, np.inf, np.float32)  # becomes a tie, or a tie dissolves
         self.tie = np.zeros(m, bool)
+
+    def orient(self, i: np.ndarray, j: np.ndarray) -> None:
+        """Pairs (i[k], j[k]) become ties as soon as they are in contact (orientation): their
+        threshold counts as reached. Pairs that never meet are ignored."""
+        at = self.find(i, j)
+        at = at[at >= 0]
+        self.c0[at] = self.need[at]
+
+    def memory(self, k: np.ndarray) -> np.ndarray:
+        """Teaching days the ties of pairs `k` last without contact: keyed, exponential with
+        mean `tie_memory_days` (float16), drawn on demand (only a tie that loses contact
+        needs it, so it is not stored)."""
+        u = self._draw(self.pi[k], self.pj[k], 2)
+        return (-np.log(u) * self._memory_days).astype(np.float16)
 
     @property
     def pairs(self) -> int:
         return int(self.pi.size)
 
     def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Index of the pair of each (i[k], j[k]), or -1 if they never meet."""
+        """Index of the pair of each (i[k], j[k]), or -1 if they never meet: a bisection in
+        each lower end's range of pairs (sorted by higher end)."""
         lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-        keys, want = self.pi.astype(np.int64) * self.n + self.pj, lo * self.n + hi
-        at = np.searchsorted(keys, want)
-        ok = at < keys.size
-        ok[ok] = keys[at[ok]] == want[ok]
-        return np.where(ok, at, -1)
+        left, right = self.lo_ptr[lo], self.lo_ptr[lo + 1]
+        while (open_ := left < right).any():
+            mid = (left + right) // 2
+            less = open_ & (self.pj[np.minimum(mid, self.pi.size - 1)] < hi)
+            left = np.where(less, mid + 1, left)
+            right = np.where(open_ & ~less, mid, right)
+        ok = left < self.lo_ptr[lo + 1]
+        ok[ok] = self.pj[left[ok]] == hi[ok]
+        return np.where(ok, left, -1)
 
     def pairs_of(self, s: int) -> np.ndarray:
         """Indices of every pair of student `s`."""
@@ -159,14 +223,15 @@ class PeerNetwork:
                 done = self.cohort == entering - 1 - col
                 self.ties_at[done, col] = self.degree[done]
         self.year = year.astype(np.int8)
-        both = self.year[self.pi].astype(np.int32) * YEARS + self.year[self.pj]
         r0 = 0
         for a in range(0, self.pi.size, CHUNK):
+            both = (self.year[self.pi[a:a + CHUNK]].astype(np.int32) * YEARS
+                    + self.year[self.pj[a:a + CHUNK]])
             lens = self.row_len[a:a + CHUNK].astype(np.int64)
             end = np.cumsum(lens)
             rows = slice(r0, r0 + int(end[-1]))
             f = self.table[self.code[rows].astype(np.int32) * YEARS * YEARS
-                           + np.repeat(both[a:a + CHUNK], lens)]
+                           + np.repeat(both, lens)]
             rate = np.add.reduceat(self.rrate[rows].astype(np.float32) * f, end - lens)
             self._set(slice(a, a + CHUNK), rate.astype(np.float32))
             r0 += int(end[-1])
@@ -192,8 +257,11 @@ class PeerNetwork:
         with np.errstate(divide="ignore", invalid="ignore"):
             due = np.maximum((self.need[idx] - self.c0[idx]) / rate, np.float32(now))
         stop = tie & (old > 0) & ~on  # a tie loses its contact: it lasts its memory from now
-        end = np.where(stop, self.memory[idx].astype(np.float32) + np.float32(now),
-                       self.change_at[idx])
+        end = self.change_at[idx].copy()
+        if stop.any():
+            k = np.flatnonzero(stop)
+            k = k + idx.start if isinstance(idx, slice) else idx[k]
+            end[stop] = self.memory(k).astype(np.float32) + np.float32(now)
         self.change_at[idx] = np.where(tie, np.where(on, np.inf, end),
                                        np.where(on, due, np.inf))
 
