@@ -28,6 +28,8 @@ CODES = 16  # codes fit in CODE_BITS of a packed row key
 CODE_BITS = 4
 YEARS = 5  # class years 0 (away, not yet in school, gone, research year) to 4
 CHUNK = 1 << 18  # pairs per chunk of bulk work: bounds the temporaries at 10^5 students
+KEY_BITS = 63  # a packed row key is a non-negative int64
+BULK = 64  # degree changes in one pass over every student when more than n / BULK
 
 Draw = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # keyed uniforms of (i, j, slot)
 
@@ -80,12 +82,15 @@ class PeerNetwork:
         contact make no rows. Each context's arrays go as soon as it is keyed, and no full-size
         8-byte temporary is made after the sort (the build's peak: design §12)."""
         n, keys, plain, spread = self.n, [], [], []
+        bits = self._bits = max(n - 1, 1).bit_length()  # a pair's key: lo << bits | hi
+        if 2 * bits + CODE_BITS > KEY_BITS:
+            raise ValueError(f"PeerNetwork: {n} students do not fit a packed row key")
         for c in contexts:
             if not (c.rate > 0 and c.i.size):
                 continue
             k = np.minimum(c.i, c.j).astype(np.int64)
-            k *= n
-            k += np.maximum(c.i, c.j)
+            k <<= bits
+            k |= np.maximum(c.i, c.j)
             k <<= CODE_BITS
             k |= c.code
             keys.append(k)
@@ -114,25 +119,26 @@ class PeerNetwork:
         self.row_len = np.zeros(m, np.uint8)
         p = 0
         for a in range(0, packed.size, CHUNK):
-            p = self._decode(packed[a:a + CHUNK], first[a:a + CHUNK], p)
-            self._base_rates(slice(a, a + CHUNK), packed[a:a + CHUNK], plain, spread,
-                             homophily)
+            pair = self._decode(packed[a:a + CHUNK], first[a:a + CHUNK], p)
+            self._base_rates(slice(a, a + CHUNK), pair, plain, spread, homophily)
+            p = int(pair[-1]) + 1
 
-    def _decode(self, keys: np.ndarray, first: np.ndarray, p: int) -> int:
+    def _decode(self, keys: np.ndarray, first: np.ndarray, p: int) -> np.ndarray:
         """One chunk of sorted rows' pair keys: the ends of the pairs that start in it (from
-        pair `p` on) and their row counts; returns the next pair's index."""
-        n = self.n
+        pair `p` on) and their row counts; returns each row's pair."""
         starts = keys[first]
         q = p + starts.size
-        np.floor_divide(starts, n, out=self.pi[p:q], casting="unsafe")
-        np.remainder(starts, n, out=self.pj[p:q], casting="unsafe")
-        counts = np.bincount(np.cumsum(first), minlength=q - p + 1)  # [0]: the last pair's
+        np.right_shift(starts, self._bits, out=self.pi[p:q], casting="unsafe")
+        np.bitwise_and(starts, (1 << self._bits) - 1, out=self.pj[p:q], casting="unsafe")
+        pair = np.cumsum(first)
+        counts = np.bincount(pair, minlength=q - p + 1)  # [0]: rows of the pair before p
         if counts[0]:
             self.row_len[p - 1] += counts[0]
         self.row_len[p:q] = counts[1:]
-        return q
+        pair += p - 1
+        return pair
 
-    def _base_rates(self, rows: slice, pair_keys: np.ndarray, plain: list[tuple[int, float]],
+    def _base_rates(self, rows: slice, pair: np.ndarray, plain: list[tuple[int, float]],
                     spread: list[tuple[int, float, np.ndarray]], homophily: float) -> None:
         """Base rates of one chunk of rows: a per-pair context's rate, or a spread context's
         `rate x w x (1 / total_i + 1 / total_j)` from each end's weight total."""
@@ -141,7 +147,7 @@ class PeerNetwork:
             rrate[code == c] = rate
         for c, rate, total in spread:
             at = code == c
-            a, b = np.divmod(pair_keys[at], self.n)
+            a, b = self.pi[pair[at]], self.pj[pair[at]]
             w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
             rrate[at] = rate * w * (1.0 / total[a] + 1.0 / total[b])
 
@@ -188,18 +194,17 @@ class PeerNetwork:
         return int(self.pi.size)
 
     def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Index of the pair of each (i[k], j[k]), or -1 if they never meet: a bisection in
-        each lower end's range of pairs (sorted by higher end)."""
+        """Index of the pair of each (i[k], j[k]), or -1 if they never meet (a search of the
+        sorted pair keys, chunk by chunk)."""
         lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-        left, right = self.lo_ptr[lo], self.lo_ptr[lo + 1]
-        while (open_ := left < right).any():
-            mid = (left + right) // 2
-            less = open_ & (self.pj[np.minimum(mid, self.pi.size - 1)] < hi)
-            left = np.where(less, mid + 1, left)
-            right = np.where(open_ & ~less, mid, right)
-        ok = left < self.lo_ptr[lo + 1]
-        ok[ok] = self.pj[left[ok]] == hi[ok]
-        return np.where(ok, left, -1)
+        want, found = (lo << self._bits) | hi, np.full(lo.size, -1, np.int64)
+        for a in range(0, self.pairs, CHUNK):
+            keys = (self.pi[a:a + CHUNK].astype(np.int64) << self._bits) | self.pj[a:a + CHUNK]
+            at = np.searchsorted(keys, want)
+            ok = at < keys.size
+            ok[ok] = keys[at[ok]] == want[ok]
+            found[ok] = at[ok] + a
+        return found
 
     def pairs_of(self, s: int) -> np.ndarray:
         """Indices of every pair of student `s`."""
@@ -230,7 +235,7 @@ class PeerNetwork:
             lens = self.row_len[a:a + CHUNK].astype(np.int64)
             end = np.cumsum(lens)
             rows = slice(r0, r0 + int(end[-1]))
-            f = self.table[self.code[rows].astype(np.int32) * YEARS * YEARS
+            f = self.table[self.code[rows].astype(np.int32) * (YEARS * YEARS)
                            + np.repeat(both, lens)]
             rate = np.add.reduceat(self.rrate[rows].astype(np.float32) * f, end - lens)
             self._set(slice(a, a + CHUNK), rate.astype(np.float32))
@@ -239,13 +244,23 @@ class PeerNetwork:
 
     def away(self, s: int, now: float) -> None:
         """Student `s` goes on leave or leaves at `now`: the contact of all their pairs stops
-        (their ties then last their memory, unless contact resumes)."""
+        (their ties then last their memory, unless contact resumes). `_set` with rate 0,
+        without its division: this runs at every leave and exit."""
         self.clock = max(self.clock, now)
         self.year[s] = 0
         idx = self.pairs_of(s)
-        due = self.change_at[idx] <= now  # first book what the old rates made
-        self._book(idx[due & ~self.tie[idx]], idx[due & self.tie[idx]])
-        self._set(idx, np.zeros(idx.size, np.float32))
+        tie, due = self.tie[idx], self.change_at[idx] <= now
+        if due.any():  # first book what the old rates made
+            self._book(idx[due & ~tie], idx[due & tie])
+            tie = self.tie[idx]
+        old = self.rate[idx]
+        self.c0[idx] += old * np.float32(now)  # the contacts so far stay as they are
+        self.rate[idx] = 0.0
+        end = np.where(tie, self.change_at[idx], np.float32(np.inf))
+        stop = tie & (old > 0)  # ties losing their contact last their memory from now
+        if stop.any():
+            end[stop] = self.memory(idx[stop]).astype(np.float32) + np.float32(now)
+        self.change_at[idx] = end
 
     def _set(self, idx: slice | np.ndarray, rate: np.ndarray) -> None:
         """New contact rates from the clock on: when each pair becomes a tie or a tie
@@ -270,15 +285,22 @@ class PeerNetwork:
         self.clock = max(self.clock, now)
         due = np.flatnonzero(self.change_at <= now)
         if due.size:
-            self._book(due[~self.tie[due]], due[self.tie[due]])
+            tie = self.tie[due]
+            self._book(due[~tie], due[tie])
 
     def _book(self, new: np.ndarray, lost: np.ndarray) -> None:
+        """Pairs `new` become ties and ties `lost` dissolve: their ends' degrees change."""
         self.tie[new], self.tie[lost] = True, False
         self.change_at[new] = self.change_at[lost] = np.inf
         self.c0[lost] = 0.0  # a lost tie starts again from no contact
         for idx, d in ((new, 1), (lost, -1)):
-            np.add.at(self.degree, self.pi[idx], d)
-            np.add.at(self.degree, self.pj[idx], d)
+            if not idx.size:
+                continue
+            ends = np.concatenate((self.pi[idx], self.pj[idx]))
+            if ends.size * BULK > self.n:  # many: one pass over every student
+                self.degree += np.bincount(ends, minlength=self.n).astype(np.int32) * d
+            else:
+                np.add.at(self.degree, ends, d)
 
     def friend_hazard(self, s: int, notice: float, difficulty_factor: float) -> float:
         """Hazard a teaching day that a friend notices an episode of `s` beginning now:
