@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from lcsim.model import network as network_module
+from lcsim.model import network_rows
 from lcsim.model.network import CLASS, LC, Context, PeerNetwork, factor_table
 from lcsim.model.streams import Streams
 
@@ -165,6 +166,7 @@ def test_chunked_work_gives_the_same_network(monkeypatch: pytest.MonkeyPatch) ->
 
     whole = run()
     monkeypatch.setattr(network_module, "CHUNK", 5)
+    monkeypatch.setattr(network_rows, "CHUNK", 5)
     cut = run()
     assert whole.row_len.max() == 3 and whole.tie.any() and np.isfinite(whole.change_at).any()
     for name in ("code", "rrate", "row_len", "pi", "pj", "hi_pairs", "hi_ptr", "lo_ptr",

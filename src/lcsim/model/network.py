@@ -19,37 +19,28 @@ contact makes no rows, so structures that differ only in such a context give ide
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
-CLASS, LC, VERTICAL, MENTOR, MENTOR_REV, GROUP = range(6)  # row codes; GROUP + period q
-CODES = 16  # codes fit in CODE_BITS of a packed row key
-CODE_BITS = 4
-YEARS = 5  # class years 0 (away, not yet in school, gone, research year) to 4
-CHUNK = 1 << 18  # pairs per chunk of bulk work: bounds the temporaries at 10^5 students
-KEY_BITS = 63  # a packed row key is a non-negative int64
-BULK = 64  # degree changes in one pass over every student when more than n / BULK
+from lcsim.model.network_rows import (
+    CHUNK,
+    CLASS,
+    GROUP,
+    LC,
+    MENTOR,
+    MENTOR_REV,
+    VERTICAL,
+    YEARS,
+    Context,
+    build_rows,
+    factor_table,
+)
 
+BULK = 64  # degree changes in one pass over every student when more than n / BULK
 Draw = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # keyed uniforms of (i, j, slot)
 
-
-@dataclass(frozen=True)
-class Context:
-    """Pairs (i[k], j[k]) who meet in one context, and its base contact rate a teaching day:
-    `spread`: each student spreads `rate` over their partners (same subgroup weighted by the
-    homophily weight); otherwise `rate` is each pair's own."""
-
-    code: int
-    i: np.ndarray
-    j: np.ndarray
-    rate: float
-    spread: bool
-
-
-def factor_table() -> np.ndarray:
-    """An all-zero table of contact factors by (code, year_i, year_j): fill it, then pass it."""
-    return np.zeros((CODES, YEARS, YEARS), np.float32)
+__all__ = ["CHUNK", "CLASS", "GROUP", "LC", "MENTOR", "MENTOR_REV", "VERTICAL", "YEARS", "Context",
+           "PeerNetwork", "factor_table"]
 
 
 class PeerNetwork:
@@ -71,85 +62,14 @@ class PeerNetwork:
         self.ties_at = np.full((n, 2), -1, np.int32)  # degree at the end of years 1 and 2
         self.clock = 0.0
         self._draw, self._memory_days = draw, tie_memory_days
-        self._rows(contexts, homophily)
+        self.booked: Callable[[np.ndarray, np.ndarray], None] | None = None  # (new, lost)
+        rows = build_rows(contexts, subgroup, homophily)
+        self.code, self.rrate, self.row_len = rows.code, rows.rrate, rows.row_len
+        self.pi, self.pj, self._bits = rows.pi, rows.pj, rows.bits
+        del rows
         self._pairs(contacts_to_tie)
         if orientation is not None:
             self.orient(*orientation)
-
-    def _rows(self, contexts: Iterable[Context], homophily: float) -> None:
-        """Rows: one sorted array of packed (pair, code) keys, decoded in chunks into each
-        row's code and base rate, each pair's ends and its number of rows. Contexts without
-        contact make no rows. Each context's arrays go as soon as it is keyed, and no full-size
-        8-byte temporary is made after the sort (the build's peak: design §12)."""
-        n, keys, plain, spread = self.n, [], [], []
-        bits = self._bits = max(n - 1, 1).bit_length()  # a pair's key: lo << bits | hi
-        if 2 * bits + CODE_BITS > KEY_BITS:
-            raise ValueError(f"PeerNetwork: {n} students do not fit a packed row key")
-        for c in contexts:
-            if not (c.rate > 0 and c.i.size):
-                continue
-            k = np.minimum(c.i, c.j).astype(np.int64)
-            k <<= bits
-            k |= np.maximum(c.i, c.j)
-            k <<= CODE_BITS
-            k |= c.code
-            keys.append(k)
-            if c.spread:  # each student's weights over their partners in this context
-                w = np.where(self.subgroup[c.i] == self.subgroup[c.j], homophily, 1.0)
-                spread.append((c.code, c.rate, np.bincount(c.i, w, n) + np.bincount(c.j, w, n)))
-            else:
-                plain.append((c.code, c.rate))
-        packed = np.empty(sum(k.size for k in keys), np.int64)
-        at = 0
-        while keys:  # each context's keys go once copied
-            k = keys.pop(0)
-            packed[at:at + k.size] = k
-            at += k.size
-        del k
-        packed.sort()
-        self.code = np.empty(packed.size, np.uint8)
-        for a in range(0, packed.size, CHUNK):
-            self.code[a:a + CHUNK] = packed[a:a + CHUNK] & (CODES - 1)
-        packed >>= CODE_BITS  # in place: the pair's key
-        first = np.ones(packed.size, bool)  # a row that starts a pair
-        np.not_equal(packed[1:], packed[:-1], out=first[1:])
-        m = int(np.count_nonzero(first))
-        self.rrate = np.zeros(packed.size, np.float16)  # deterministic rounding
-        self.pi, self.pj = np.empty(m, np.int32), np.empty(m, np.int32)
-        self.row_len = np.zeros(m, np.uint8)
-        p = 0
-        for a in range(0, packed.size, CHUNK):
-            pair = self._decode(packed[a:a + CHUNK], first[a:a + CHUNK], p)
-            self._base_rates(slice(a, a + CHUNK), pair, plain, spread, homophily)
-            p = int(pair[-1]) + 1
-
-    def _decode(self, keys: np.ndarray, first: np.ndarray, p: int) -> np.ndarray:
-        """One chunk of sorted rows' pair keys: the ends of the pairs that start in it (from
-        pair `p` on) and their row counts; returns each row's pair."""
-        starts = keys[first]
-        q = p + starts.size
-        np.right_shift(starts, self._bits, out=self.pi[p:q], casting="unsafe")
-        np.bitwise_and(starts, (1 << self._bits) - 1, out=self.pj[p:q], casting="unsafe")
-        pair = np.cumsum(first)
-        counts = np.bincount(pair, minlength=q - p + 1)  # [0]: rows of the pair before p
-        if counts[0]:
-            self.row_len[p - 1] += counts[0]
-        self.row_len[p:q] = counts[1:]
-        pair += p - 1
-        return pair
-
-    def _base_rates(self, rows: slice, pair: np.ndarray, plain: list[tuple[int, float]],
-                    spread: list[tuple[int, float, np.ndarray]], homophily: float) -> None:
-        """Base rates of one chunk of rows: a per-pair context's rate, or a spread context's
-        `rate x w x (1 / total_i + 1 / total_j)` from each end's weight total."""
-        code, rrate = self.code[rows], self.rrate[rows]
-        for c, rate in plain:
-            rrate[code == c] = rate
-        for c, rate, total in spread:
-            at = code == c
-            a, b = self.pi[pair[at]], self.pj[pair[at]]
-            w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
-            rrate[at] = rate * w * (1.0 / total[a] + 1.0 / total[b])
 
     def _pairs(self, contacts_to_tie: float) -> None:
         """Each pair's keyed threshold and state; a student's pairs by lower end (a sorted
@@ -289,7 +209,10 @@ class PeerNetwork:
             self._book(due[~tie], due[tie])
 
     def _book(self, new: np.ndarray, lost: np.ndarray) -> None:
-        """Pairs `new` become ties and ties `lost` dissolve: their ends' degrees change."""
+        """Pairs `new` become ties and ties `lost` dissolve: their ends' degrees change.
+        `booked` (the event log's, when tracing) sees them first, with their times."""
+        if self.booked is not None:
+            self.booked(new, lost)
         self.tie[new], self.tie[lost] = True, False
         self.change_at[new] = self.change_at[lost] = np.inf
         self.c0[lost] = 0.0  # a lost tie starts again from no contact
