@@ -36,6 +36,8 @@ from lcsim.model.parameters import Network
 from lcsim.model.schedule import from_teaching, to_teaching
 from lcsim.model.streams import Streams
 from lcsim.model.structure import Structure
+from lcsim.model.tie_events import TieLog
+from lcsim.model.trace import EventLog
 from lcsim.model.units import BOOKING_DAYS, SENIOR_CLASSES, VERTICAL_POOL
 
 Ranked = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -186,7 +188,9 @@ class SchoolNetwork:
     """The peer network of one replication, kept in step with the school (calendar days in,
     teaching time inside)."""
 
-    def __init__(self, structure: Structure, students: list[Student], streams: Streams) -> None:
+    def __init__(self, structure: Structure, students: list[Student], streams: Streams,
+                 log: EventLog | None = None) -> None:
+        """`log`: the event log of traced students (their ties formed and lost)."""
         p, self.teaching = structure.network, structure.calendar.teaching
         self.horizon = structure.calendar.horizon
         self.roster = r = Roster(structure, students, streams)
@@ -197,6 +201,8 @@ class SchoolNetwork:
                                p.contacts_to_tie, p.tie_memory_days, p.homophily)
         if pairs:
             self.net.orient(*pairs[0])
+        if log is not None:
+            self.net.booked = TieLog(log, self.net, self.teaching)
 
     def year_start(self, k: int, now: float, enrolled: Iterable[Student]) -> None:
         """Year k starts (cohort k has entered): every student's class year from now."""

@@ -58,7 +58,7 @@ class Model:
         self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
                     and trace.share > 0 else None)
         # The peer network: built, moved and booked, but nothing reads it yet (design §8 step 3)
-        self.network = SchoolNetwork(self.structure, self.students, self.streams)
+        self.network = SchoolNetwork(self.structure, self.students, self.streams, self.log)
         self.rules = Rules(self.structure, draws.phases)
         self.progression = Progression(env, self.structure, self.rules, self.students,
                                        draws.career_u, self.log, self.network)
