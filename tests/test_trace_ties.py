@@ -11,7 +11,7 @@ from conftest import FULL_LC, build_scenario
 from lcsim.model.network import CLASS, GROUP, LC, MENTOR, MENTOR_REV, VERTICAL, PeerNetwork
 from lcsim.model.schedule import from_teaching
 from lcsim.model.simulation import Model
-from lcsim.model.tie_events import TieLog, context_name
+from lcsim.model.tie_events import TieLog, calendar_days, context_name
 from lcsim.model.trace import EventLog, Trace
 from test_network import network, pair
 
@@ -97,3 +97,12 @@ def test_context_names() -> None:
                                       GROUP + 1)] == ["class", "community", "vertical",
                                                       "mentor", "mentor", "small group",
                                                       "small group"]
+
+
+def test_calendar_days_are_schedules_from_teaching_exactly() -> None:
+    teaching = 323.0
+    tau = np.concatenate((np.random.default_rng(0).uniform(0.0, 3000.0, 2000),
+                          np.arange(10) * teaching, np.arange(1, 10) * teaching - 1e-12,
+                          [0.0, 0.5, teaching - 0.5]))
+    np.testing.assert_array_equal(calendar_days(tau.copy(), teaching),
+                                  [from_teaching(t, teaching) for t in tau.tolist()])

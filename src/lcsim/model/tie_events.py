@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from lcsim.model.network import CLASS, GROUP, LC, MENTOR, MENTOR_REV, VERTICAL, PeerNetwork
-from lcsim.model.schedule import from_teaching
 from lcsim.model.trace import EventLog
+from lcsim.model.units import DAYS_PER_YEAR, EPS
 
 CONTEXT_NAMES = {CLASS: "class", LC: "community", VERTICAL: "vertical", MENTOR: "mentor",
                  MENTOR_REV: "mentor"}  # GROUP + q: "small group"
@@ -24,6 +24,17 @@ CONTEXT_NAMES = {CLASS: "class", LC: "community", VERTICAL: "vertical", MENTOR: 
 def context_name(code: int) -> str:
     """The word for a row code in the event log."""
     return CONTEXT_NAMES.get(code, "small group" if code >= GROUP else str(code))
+
+
+def calendar_days(tau: np.ndarray, teaching: float) -> np.ndarray:
+    """`schedule.from_teaching` of each teaching time, vectorised (the same float64
+    arithmetic, so the same days: tests/test_trace_ties.py compares them)."""
+    years = np.floor(tau / teaching)
+    rest = tau - years * teaching
+    whole = rest >= teaching - EPS  # a whole number of teaching years: a year start
+    years[whole] += 1
+    rest[whole] = np.maximum(0.0, rest[whole] - teaching)
+    return years * DAYS_PER_YEAR + np.maximum(0.0, rest)
 
 
 class TieLog:
@@ -35,6 +46,8 @@ class TieLog:
         self.watch[:len(log.traced)] = log.traced
         # each pair's first row code: the rows of a pair are contiguous and sorted by code
         self.first = net.code[np.cumsum(net.row_len, dtype=np.int64) - net.row_len]
+        self.kinds = log.codes(["tie_formed", "tie_lost"])
+        self.details = log.codes([context_name(c) for c in range(int(net.code.max(initial=0)) + 1)])
 
     def __call__(self, new: np.ndarray, lost: np.ndarray) -> None:
         """Before the network books `new` ties and `lost` ones: log those of traced students,
@@ -48,12 +61,18 @@ class TieLog:
         other = np.concatenate((net.pj[k], net.pi[k]))[hit]
         student, pair = student[hit], k[hit % k.size]
         formed = hit % k.size < new.size
-        at = net.change_at[pair]
-        running: dict[int, int] = {}
-        for h in np.lexsort((other, student, at)).tolist():
-            sid = int(student[h])
-            running[sid] = running.get(sid, int(net.degree[sid])) + (1 if formed[h] else -1)
-            self.log.add(sid, from_teaching(float(at[h]), self.teaching),
-                         "tie_formed" if formed[h] else "tie_lost",
-                         context_name(int(self.first[pair[h]])), float(running[sid]),
-                         other=int(other[h]))
+        at = net.change_at[pair].astype(np.float64)
+        by_student = np.lexsort((other, at, student))  # friends after each change, in order
+        step = np.where(formed, 1, -1)[by_student]
+        total = np.cumsum(step)
+        s = student[by_student]
+        start = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+        size = np.diff(start, append=s.size)
+        value = np.empty(s.size)
+        value[by_student] = (net.degree[s] + total
+                             - np.repeat(total[start] - step[start], size))
+        day = calendar_days(at, self.teaching)
+        order = np.lexsort((other, student, at))
+        self.log.extend(student[order], day[order],
+                        np.where(formed, self.kinds[0], self.kinds[1])[order],
+                        self.details[self.first[pair[order]]], value[order], other[order])

@@ -30,6 +30,7 @@ import pandas as pd
 from lcsim.model.streams import EVENT_MARK, purpose_key
 
 EVENT_COLUMNS = ("student", "day", "kind", "other", "episode", "detail", "value")
+_DTYPES: dict[str, type] = {"l": np.int_, "H": np.uint16, "d": np.float64}  # array typecodes
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,20 @@ class EventLog:
         self.value.append(value)
         self.episode.append(episode)
         self.other.append(other)
+
+    def codes(self, names: list[str]) -> np.ndarray:
+        """The codes of `names` in the ``kind`` and ``detail`` columns (for `extend`)."""
+        return np.array([self._code(name) for name in names], np.uint16)
+
+    def extend(self, student: np.ndarray, day: np.ndarray, kind: np.ndarray, detail: np.ndarray,
+               value: np.ndarray, other: np.ndarray) -> None:
+        """Record many events at once: `kind` and `detail` as `codes`; every `student` must
+        be traced (the caller filters, in bulk)."""
+        for column, values in ((self.student, student), (self.day, day), (self.kind, kind),
+                               (self.detail, detail), (self.value, value),
+                               (self.other, other),
+                               (self.episode, np.full(len(student), -1))):
+            column.frombytes(np.ascontiguousarray(values, _DTYPES[column.typecode]).tobytes())
 
     def table(self) -> pd.DataFrame:
         """The log as a DataFrame (see the module docstring), in the order of events."""
