@@ -5,11 +5,13 @@ Opt-in (`--trace`): a run without it builds no log and its model code only tests
 at the end of the replication, stored as ``events.parquet``. Columns:
 
 ``student``, ``day`` (days since day 0), ``kind`` (``entry``, ``setback``, ``year_end``,
-``leave``, ``return``, ``exit``; an open set of names, so later mechanisms add their own),
-``other`` (another agent involved, e.g. a friend or a mentor; -1 if none), ``episode`` (the
-episode a setback became or a leave came from; -1 if none), ``detail`` (a setback's type, a
-year's result, an exit status; open too) and ``value`` (the strain at a setback, the class year
-at a year end, the planned return day of a leave).
+``leave``, ``return``, ``exit``, ``tie_formed``, ``tie_lost``; an open set of names, so later
+mechanisms add their own), ``other`` (another agent involved, e.g. the friend of a tie; -1 if
+none), ``episode`` (the episode a setback became or a leave came from; -1 if none), ``detail``
+(a setback's type, a year's result, an exit status, the context of a tie; open too) and
+``value`` (the strain at a setback, the class year at a year end, the planned return day of a
+leave, the friends after a tie event). The peer network logs its tie events in bulk
+(`tie_events.TieLog`, `EventLog.extend`); the rest of the model one by one (`EventLog.add`).
 
 Episode steps (noticed, referred, helped, ended) are not logged: they are in the episodes table.
 
