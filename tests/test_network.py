@@ -12,6 +12,8 @@ from functools import partial
 import numpy as np
 import pytest
 
+from lcsim.model import network as network_module
+from lcsim.model import network_rows
 from lcsim.model.network import CLASS, LC, Context, PeerNetwork, factor_table
 from lcsim.model.streams import Streams
 
@@ -69,7 +71,7 @@ def test_a_tie_dissolves_its_memory_after_contact_stops_unless_contact_resumes()
     assert net.degree.tolist() == [1, 2, 1]
     net.away(1, 1000.0)  # leaves: both ties lose their contact at once
     assert net.rate.tolist() == [0.0, 0.0]
-    end = 1000.0 + net.memory.astype(np.float32)
+    end = 1000.0 + net.memory(np.arange(net.pairs)).astype(np.float32)
     np.testing.assert_allclose(net.change_at, end, rtol=1e-6)
     assert net.friend_hazard(0, 1.0, 1.0) == 0.0  # an away friend gives no support
     first = int(np.argmin(end))
@@ -77,9 +79,9 @@ def test_a_tie_dissolves_its_memory_after_contact_stops_unless_contact_resumes()
     assert net.degree.tolist() == [1, 2, 1] and np.isinf(net.change_at).all()
     t = net.clock + 10.0
     net.away(2, t)
-    net.step(t + float(net.memory[1]) - 0.01)
+    net.step(t + float(net.memory(np.array([1]))[0]) - 0.01)
     assert net.degree.tolist() == [1, 2, 1]
-    net.step(t + float(net.memory[1]) + 0.01)
+    net.step(t + float(net.memory(np.array([1]))[0]) + 0.01)
     assert net.degree.tolist() == [1, 1, 0]
     assert net.c0[1] == 0.0  # a lost tie starts again from no contact
 
@@ -123,8 +125,10 @@ def test_a_context_without_contact_makes_no_rows_and_changes_nothing() -> None:
         net.step(500.0)
     a, b = nets
     assert a.code.size == b.code.size == i.size
-    for name in ("pi", "pj", "need", "memory", "rate", "c0", "change_at", "tie", "degree"):
+    for name in ("pi", "pj", "need", "rate", "c0", "change_at", "tie", "degree"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
+    every = np.arange(a.pairs)
+    np.testing.assert_array_equal(a.memory(every), b.memory(every))
     assert a.degree.sum() > 0
 
 
@@ -133,8 +137,43 @@ def test_a_pairs_draws_do_not_depend_on_other_pairs() -> None:
     i, j = np.triu_indices(4, 1)
     large = network(4, [Context(CLASS, i, j, 0.5, False)])
     k = int(large.find(np.array([0]), np.array([1]))[0])
-    assert (large.need[k], large.memory[k]) == (small.need[0], small.memory[0])
+    assert (large.need[k], large.memory(np.array([k]))[0]) == (small.need[0],
+                                                              small.memory(np.array([0]))[0])
     assert large.find(np.array([3, 2]), np.array([0, 2])).tolist() == [2, -1]
+
+
+def test_chunked_work_gives_the_same_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building, year starts and leaves in chunks of 5 pairs (pairs with several rows cut
+    across chunks; a memory drawn in a chunk) give the arrays of the unchunked work, exactly."""
+    i, j = np.triu_indices(14, 1)
+    sub = (np.arange(14) % 3 == 0).astype(np.int8)
+    contexts = [Context(LC, i[::3], j[::3], 0.3, spread=True),
+                Context(CLASS, j, i, 0.2, spread=True),  # given high end first
+                Context(LC + 1, i[::4], j[::4], 0.05, spread=False)]
+    table = _class_table()
+    table[LC, 1:, 1:] = 1.0
+    table[LC + 1, 1, 1] = 1.0
+
+    def run() -> PeerNetwork:
+        net = network(14, contexts, table, subgroup=sub, homophily=2.5,
+                      orientation=(np.array([0, 5]), np.array([3, 9])))
+        net.year_start(0.0, np.ones(14, int))
+        net.step(200.0)
+        net.away(4, 210.0)
+        net.year_start(300.0, np.where(np.arange(14) < 7, 2, 0))
+        net.step(400.0)
+        return net
+
+    whole = run()
+    monkeypatch.setattr(network_module, "CHUNK", 5)
+    monkeypatch.setattr(network_rows, "CHUNK", 5)
+    cut = run()
+    assert whole.row_len.max() == 3 and whole.tie.any() and np.isfinite(whole.change_at).any()
+    for name in ("code", "rrate", "row_len", "pi", "pj", "hi_pairs", "hi_ptr", "lo_ptr",
+                 "need", "c0", "rate", "change_at", "tie", "degree"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(cut, name), name)
+    every = np.arange(whole.pairs)
+    assert (whole.find(whole.pj, whole.pi) == every).all()
 
 
 def test_spread_contact_with_homophily() -> None:

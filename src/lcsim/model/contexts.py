@@ -36,6 +36,8 @@ from lcsim.model.parameters import Network
 from lcsim.model.schedule import from_teaching, to_teaching
 from lcsim.model.streams import Streams
 from lcsim.model.structure import Structure
+from lcsim.model.tie_events import TieLog
+from lcsim.model.trace import EventLog
 from lcsim.model.units import BOOKING_DAYS, SENIOR_CLASSES, VERTICAL_POOL
 
 Ranked = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -198,17 +200,22 @@ class SchoolNetwork:
     """The peer network of one replication, kept in step with the school (calendar days in,
     teaching time inside)."""
 
-    def __init__(self, structure: Structure, students: list[Student], streams: Streams) -> None:
+    def __init__(self, structure: Structure, students: list[Student], streams: Streams,
+                 log: EventLog | None = None) -> None:
+        """`log`: the event log of traced students (their ties formed and lost)."""
         p, self.teaching = structure.network, structure.calendar.teaching
         self.horizon = structure.calendar.horizon
         self.roster = r = Roster(structure, students, streams)
         self.kept: np.ndarray | None = None  # ties_at, once the arrays are released
         self.friends_lost = np.zeros(r.real, np.int16)  # friends lost to attrition, kept
-        pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        built = list(contexts(p, r, streams, pairs))
-        self.net = PeerNetwork(r.subgroup, r.cohort, built, contact_table(p),
-                               partial(streams.keyed_uniforms, "net-tie"), p.contacts_to_tie,
-                               p.tie_memory_days, p.homophily, pairs[0] if pairs else None)
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []  # read lazily: one context at a time
+        self.net = PeerNetwork(r.subgroup, r.cohort, contexts(p, r, streams, pairs),
+                               contact_table(p), partial(streams.keyed_uniforms, "net-tie"),
+                               p.contacts_to_tie, p.tie_memory_days, p.homophily)
+        if pairs:
+            self.net.orient(*pairs[0])
+        if log is not None:
+            self.net.booked = TieLog(log, self.net, self.teaching)
 
     def year_start(self, k: int, now: float, enrolled: Iterable[Student]) -> None:
         """Year k starts (cohort k has entered): every student's class year from now."""

@@ -19,35 +19,28 @@ contact makes no rows, so structures that differ only in such a context give ide
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
-CLASS, LC, VERTICAL, MENTOR, MENTOR_REV, GROUP = range(6)  # row codes; GROUP + period q
-CODES = 16  # codes fit in CODE_BITS of a packed row key
-CODE_BITS = 4
-YEARS = 5  # class years 0 (away, not yet in school, gone, research year) to 4
-CHUNK = 1 << 18  # pairs per chunk of bulk work: bounds the temporaries at 10^5 students
+from lcsim.model.network_rows import (
+    CHUNK,
+    CLASS,
+    GROUP,
+    LC,
+    MENTOR,
+    MENTOR_REV,
+    VERTICAL,
+    YEARS,
+    Context,
+    build_rows,
+    factor_table,
+)
 
+BULK = 64  # degree changes in one pass over every student when more than n / BULK
 Draw = Callable[[np.ndarray, np.ndarray, int], np.ndarray]  # keyed uniforms of (i, j, slot)
 
-
-@dataclass(frozen=True)
-class Context:
-    """Pairs (i[k], j[k]) who meet in one context, and its base contact rate a teaching day:
-    `spread`: each student spreads `rate` over their partners (same subgroup weighted by the
-    homophily weight); otherwise `rate` is each pair's own."""
-
-    code: int
-    i: np.ndarray
-    j: np.ndarray
-    rate: float
-    spread: bool
-
-
-def factor_table() -> np.ndarray:
-    """An all-zero table of contact factors by (code, year_i, year_j): fill it, then pass it."""
-    return np.zeros((CODES, YEARS, YEARS), np.float32)
+__all__ = ["CHUNK", "CLASS", "GROUP", "LC", "MENTOR", "MENTOR_REV", "VERTICAL", "YEARS", "Context",
+           "PeerNetwork", "factor_table"]
 
 
 class PeerNetwork:
@@ -58,8 +51,9 @@ class PeerNetwork:
                  tie_memory_days: float, homophily: float = 1.0,
                  orientation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """`subgroup`, `cohort`: per student (cohort < 0: a network-only senior class);
+        `contexts`: read once, in order (a generator keeps only one context's arrays alive);
         `table`: contact factors (`factor_table`); `draw`: the keyed uniforms of the tie
-        draws; `orientation`: pairs whose tie forms as soon as they are in contact."""
+        draws; `orientation`: pairs whose tie forms as soon as they are in contact (`orient`)."""
         n = self.n = subgroup.size
         self.subgroup, self.cohort, self.table = subgroup, cohort, table.ravel()
         self.year = np.zeros(n, np.int8)
@@ -67,75 +61,70 @@ class PeerNetwork:
         self.degree = np.zeros(n, np.int32)
         self.ties_at = np.full((n, 2), -1, np.int32)  # degree at the end of years 1 and 2
         self.clock = 0.0
-        self._rows([c for c in contexts if c.rate > 0 and c.i.size], homophily)
-        self._pairs(draw, contacts_to_tie, tie_memory_days)
+        self._draw, self._memory_days = draw, tie_memory_days
+        self.booked: Callable[[np.ndarray, np.ndarray], None] | None = None  # (new, lost)
+        rows = build_rows(contexts, subgroup, homophily)
+        self.code, self.rrate, self.row_len = rows.code, rows.rrate, rows.row_len
+        self.pi, self.pj, self._bits = rows.pi, rows.pj, rows.bits
+        del rows
+        self._pairs(contacts_to_tie)
         if orientation is not None:
-            at = self.find(*orientation)
-            at = at[at >= 0]
-            self.c0[at] = self.need[at]  # their threshold counts as reached
+            self.orient(*orientation)
 
-    def _rows(self, contexts: list[Context], homophily: float) -> None:
-        """Rows: one sorted array of packed (pair, code) keys, decoded into each row's code and
-        base rate and each pair's number of rows. Contexts without contact make no rows."""
-        n, keys, spread = self.n, [], []
-        for c in contexts:
-            lo, hi = np.minimum(c.i, c.j).astype(np.int64), np.maximum(c.i, c.j)
-            keys.append(((lo * n + hi) << CODE_BITS) | c.code)
-            if c.spread:  # each student's weights over their partners in this context
-                w = np.where(self.subgroup[c.i] == self.subgroup[c.j], homophily, 1.0)
-                spread.append((c, np.bincount(c.i, w, n) + np.bincount(c.j, w, n)))
-        packed = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-        packed.sort()
-        self.code = (packed & (CODES - 1)).astype(np.uint8)
-        packed >>= CODE_BITS
-        i, j = np.empty(packed.size, np.int32), np.empty(packed.size, np.int32)
-        np.floor_divide(packed, n, out=i, casting="unsafe")  # no 8-byte temporaries
-        np.remainder(packed, n, out=j, casting="unsafe")
-        self.rrate = np.zeros(packed.size, np.float16)  # deterministic rounding
-        for c in contexts:
-            if not c.spread:
-                self.rrate[self.code == c.code] = c.rate
-        for c, total in spread:
-            at = self.code == c.code
-            a, b = i[at], j[at]
-            w = np.where(self.subgroup[a] == self.subgroup[b], homophily, 1.0)
-            self.rrate[at] = c.rate * w * (1.0 / total[a] + 1.0 / total[b])
-        first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
-        if not packed.size:
-            first = first[:0]
-        self.row_len = np.diff(first, append=packed.size).astype(np.uint8)
-        self.pi, self.pj = i[first], j[first]
-
-    def _pairs(self, draw: Draw, contacts_to_tie: float, memory_days: float) -> None:
-        """Each pair's keyed draws and state; a student's pairs by lower end (a sorted range)
-        and by higher end (a CSR)."""
+    def _pairs(self, contacts_to_tie: float) -> None:
+        """Each pair's keyed threshold and state; a student's pairs by lower end (a sorted
+        range) and by higher end (a CSR filled in chunks, in pair order)."""
         m, n = self.pi.size, self.n
-        self.hi_pairs = np.argsort(self.pj, kind="stable").astype(np.int32)
-        self.hi_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.pj, minlength=n))))
+        count = np.bincount(self.pj, minlength=n)
+        self.hi_ptr = np.concatenate(([0], np.cumsum(count)))
+        self.hi_pairs, fill = np.empty(m, np.int32), self.hi_ptr[:-1].copy()
         self.lo_ptr = np.searchsorted(self.pi, np.arange(n + 1))
-        self.need, self.memory = np.empty(m, np.float16), np.empty(m, np.float16)
+        self.need = np.empty(m, np.float16)
         for a in range(0, m, CHUNK):
             pi, pj = self.pi[a:a + CHUNK], self.pj[a:a + CHUNK]
-            u0, u1, u2 = (draw(pi, pj, slot) for slot in range(3))
+            order = np.argsort(pj, kind="stable")
+            hi = pj[order]
+            start = np.flatnonzero(np.concatenate(([True], hi[1:] != hi[:-1])))
+            rank = np.arange(hi.size) - np.repeat(start, np.diff(start, append=hi.size))
+            self.hi_pairs[fill[hi] + rank] = order + a
+            fill += np.bincount(pj, minlength=n)
+            u0, u1 = self._draw(pi, pj, 0), self._draw(pi, pj, 1)
             self.need[a:a + CHUNK] = -np.log(u0 * u1) * contacts_to_tie / 2
-            self.memory[a:a + CHUNK] = -np.log(u2) * memory_days
         self.c0 = np.zeros(m, np.float32)  # contacts so far: c0 + rate x clock
         self.rate = np.zeros(m, np.float32)  # contacts a teaching day, now
         self.change_at = np.full(m, np.inf, np.float32)  # becomes a tie, or a tie dissolves
         self.tie = np.zeros(m, bool)
+
+    def orient(self, i: np.ndarray, j: np.ndarray) -> None:
+        """Pairs (i[k], j[k]) become ties as soon as they are in contact (orientation): their
+        threshold counts as reached. Pairs that never meet are ignored."""
+        at = self.find(i, j)
+        at = at[at >= 0]
+        self.c0[at] = self.need[at]
+
+    def memory(self, k: np.ndarray) -> np.ndarray:
+        """Teaching days the ties of pairs `k` last without contact: keyed, exponential with
+        mean `tie_memory_days` (float16), drawn on demand (only a tie that loses contact
+        needs it, so it is not stored)."""
+        u = self._draw(self.pi[k], self.pj[k], 2)
+        return (-np.log(u) * self._memory_days).astype(np.float16)
 
     @property
     def pairs(self) -> int:
         return int(self.pi.size)
 
     def find(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Index of the pair of each (i[k], j[k]), or -1 if they never meet."""
+        """Index of the pair of each (i[k], j[k]), or -1 if they never meet (a search of the
+        sorted pair keys, chunk by chunk)."""
         lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-        keys, want = self.pi.astype(np.int64) * self.n + self.pj, lo * self.n + hi
-        at = np.searchsorted(keys, want)
-        ok = at < keys.size
-        ok[ok] = keys[at[ok]] == want[ok]
-        return np.where(ok, at, -1)
+        want, found = (lo << self._bits) | hi, np.full(lo.size, -1, np.int64)
+        for a in range(0, self.pairs, CHUNK):
+            keys = (self.pi[a:a + CHUNK].astype(np.int64) << self._bits) | self.pj[a:a + CHUNK]
+            at = np.searchsorted(keys, want)
+            ok = at < keys.size
+            ok[ok] = keys[at[ok]] == want[ok]
+            found[ok] = at[ok] + a
+        return found
 
     def pairs_of(self, s: int) -> np.ndarray:
         """Indices of every pair of student `s`."""
@@ -159,14 +148,15 @@ class PeerNetwork:
                 done = self.cohort == entering - 1 - col
                 self.ties_at[done, col] = self.degree[done]
         self.year = year.astype(np.int8)
-        both = self.year[self.pi].astype(np.int32) * YEARS + self.year[self.pj]
         r0 = 0
         for a in range(0, self.pi.size, CHUNK):
+            both = (self.year[self.pi[a:a + CHUNK]].astype(np.int32) * YEARS
+                    + self.year[self.pj[a:a + CHUNK]])
             lens = self.row_len[a:a + CHUNK].astype(np.int64)
             end = np.cumsum(lens)
             rows = slice(r0, r0 + int(end[-1]))
-            f = self.table[self.code[rows].astype(np.int32) * YEARS * YEARS
-                           + np.repeat(both[a:a + CHUNK], lens)]
+            f = self.table[self.code[rows].astype(np.int32) * (YEARS * YEARS)
+                           + np.repeat(both, lens)]
             rate = np.add.reduceat(self.rrate[rows].astype(np.float32) * f, end - lens)
             self._set(slice(a, a + CHUNK), rate.astype(np.float32))
             r0 += int(end[-1])
@@ -174,13 +164,23 @@ class PeerNetwork:
 
     def away(self, s: int, now: float) -> None:
         """Student `s` goes on leave or leaves at `now`: the contact of all their pairs stops
-        (their ties then last their memory, unless contact resumes)."""
+        (their ties then last their memory, unless contact resumes). `_set` with rate 0,
+        without its division: this runs at every leave and exit."""
         self.clock = max(self.clock, now)
         self.year[s] = 0
         idx = self.pairs_of(s)
-        due = self.change_at[idx] <= now  # first book what the old rates made
-        self._book(idx[due & ~self.tie[idx]], idx[due & self.tie[idx]])
-        self._set(idx, np.zeros(idx.size, np.float32))
+        tie, due = self.tie[idx], self.change_at[idx] <= now
+        if due.any():  # first book what the old rates made
+            self._book(idx[due & ~tie], idx[due & tie])
+            tie = self.tie[idx]
+        old = self.rate[idx]
+        self.c0[idx] += old * np.float32(now)  # the contacts so far stay as they are
+        self.rate[idx] = 0.0
+        end = np.where(tie, self.change_at[idx], np.float32(np.inf))
+        stop = tie & (old > 0)  # ties losing their contact last their memory from now
+        if stop.any():
+            end[stop] = self.memory(idx[stop]).astype(np.float32) + np.float32(now)
+        self.change_at[idx] = end
 
     def _set(self, idx: slice | np.ndarray, rate: np.ndarray) -> None:
         """New contact rates from the clock on: when each pair becomes a tie or a tie
@@ -192,8 +192,11 @@ class PeerNetwork:
         with np.errstate(divide="ignore", invalid="ignore"):
             due = np.maximum((self.need[idx] - self.c0[idx]) / rate, np.float32(now))
         stop = tie & (old > 0) & ~on  # a tie loses its contact: it lasts its memory from now
-        end = np.where(stop, self.memory[idx].astype(np.float32) + np.float32(now),
-                       self.change_at[idx])
+        end = self.change_at[idx].copy()
+        if stop.any():
+            k = np.flatnonzero(stop)
+            k = k + idx.start if isinstance(idx, slice) else idx[k]
+            end[stop] = self.memory(k).astype(np.float32) + np.float32(now)
         self.change_at[idx] = np.where(tie, np.where(on, np.inf, end),
                                        np.where(on, due, np.inf))
 
@@ -202,15 +205,25 @@ class PeerNetwork:
         self.clock = max(self.clock, now)
         due = np.flatnonzero(self.change_at <= now)
         if due.size:
-            self._book(due[~self.tie[due]], due[self.tie[due]])
+            tie = self.tie[due]
+            self._book(due[~tie], due[tie])
 
     def _book(self, new: np.ndarray, lost: np.ndarray) -> None:
+        """Pairs `new` become ties and ties `lost` dissolve: their ends' degrees change.
+        `booked` (the event log's, when tracing) sees them first, with their times."""
+        if self.booked is not None:
+            self.booked(new, lost)
         self.tie[new], self.tie[lost] = True, False
         self.change_at[new] = self.change_at[lost] = np.inf
         self.c0[lost] = 0.0  # a lost tie starts again from no contact
         for idx, d in ((new, 1), (lost, -1)):
-            np.add.at(self.degree, self.pi[idx], d)
-            np.add.at(self.degree, self.pj[idx], d)
+            if not idx.size:
+                continue
+            ends = np.concatenate((self.pi[idx], self.pj[idx]))
+            if ends.size * BULK > self.n:  # many: one pass over every student
+                self.degree += np.bincount(ends, minlength=self.n).astype(np.int32) * d
+            else:
+                np.add.at(self.degree, ends, d)
 
     def friend_hazard(self, s: int, notice: float, difficulty_factor: float) -> float:
         """Hazard a teaching day that a friend notices an episode of `s` beginning now:

@@ -59,7 +59,7 @@ class Model:
         self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
                     and trace.share > 0 else None)
         # The peer network: friends give belonging and notice episodes (docs/model.md §6.1)
-        self.network = SchoolNetwork(self.structure, self.students, self.streams)
+        self.network = SchoolNetwork(self.structure, self.students, self.streams, self.log)
         self.mentoring = Mentoring(self.structure, self.students, self.network.roster,
                                    self.streams)
         self.rules = Rules(self.structure, draws.phases, self.network, self.mentoring)

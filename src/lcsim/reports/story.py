@@ -3,8 +3,9 @@
 `read_lives` reads the student's row, episodes and events (``events.parquet``, written with
 ``--trace``) of one replication from each scenario directory; `chronology` turns one life into
 dated lines (entry, setbacks and whether each became an episode, each episode's steps, leaves,
-returns, year results, the exit); `render` prints one life, or several side by side, with the
-lines that are the same under every structure (common random numbers) printed once.
+returns, ties formed and lost (`story_ties`), year results, the exit); `render` prints one
+life, or several side by side, with the lines that are the same under every structure (common
+random numbers) printed once.
 Nothing here runs the model: the picks of `lcsim story --pick` are in `story_pick`.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from lcsim.experiment.errors import RunError
+from lcsim.reports.story_ties import tie_lines
 
 DAYS_PER_YEAR = 365.0  # the model's year (lcsim.model.units; reports do not import the model)
 DAYS_PER_WEEK = 7.0
@@ -184,6 +186,10 @@ def chronology(life: Life) -> list[Line]:
     entry = float(life.student["entry"])
     lines = [line for ev in life.events.itertuples()
              if (line := _event_line(ev, entry)) is not None]
+    left = (math.nan if life.student["status"] == "enrolled"
+            else float(life.student["exit_time"]))
+    lines.extend(Line(day, 7, text)
+                 for day, text in tie_lines(life.events, entry, left, DAYS_PER_YEAR))
     for ep in life.episodes.itertuples():
         lines.extend(_episode_lines(ep))
     return sorted(lines, key=lambda x: (round(x.day, 6), x.order))
