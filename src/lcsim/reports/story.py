@@ -25,7 +25,7 @@ from lcsim.reports.story_ties import tie_lines
 
 DAYS_PER_YEAR = 365.0  # the model's year (lcsim.model.units; reports do not import the model)
 DAYS_PER_WEEK = 7.0
-CHANNEL_WORDS = {"self": "the student (self-referral)", "peer": "a peer",
+CHANNEL_WORDS = {"self": "the student (self-referral)", "peer": "a friend",
                  "mentor": "a near-peer mentor", "coach": "their coach",
                  "facilitator": "a small-group facilitator", "advisor": "their advisor",
                  "institution": "the institution (early-alert)"}
@@ -150,6 +150,9 @@ def _episode_lines(ep: Any) -> list[Line]:
                   f"→ it became a {ep.type} episode (severity {int(ep.severity)})")]
     if not math.isnan(ep.detected_at):
         channel = CHANNEL_WORDS.get(ep.channel, str(ep.channel))
+        who = int(getattr(ep, "noticed_by", -1))  # tables before issue 11 have no column
+        if who >= 0:
+            channel += f", student {who}"
         lines.append(Line(ep.detected_at, 3, f"noticed by {channel}, "
                           f"{_after(ep.detected_at, onset)}"))
     if not math.isnan(ep.referred_at):
