@@ -88,6 +88,7 @@ def test_belonging_follows_the_students_own_friends() -> None:
     s = next(s for s in model.students if s.exit_time is None and s.leave_until is None)
     rules = model.rules
     ties = rules.peer_ties(s, 300.0)
+    assert ties == model.network.net.degree[s.id]  # as of the last booking
     assert rules.belonging(s, 300.0) == rules.belonging(s, 300.0, ties=ties)
     assert rules.belonging(s, 300.0, ties=ties + 5) > rules.belonging(s, 300.0)
 
@@ -119,3 +120,4 @@ def test_the_peer_rate_is_the_friends_contact(seed: int) -> None:
     flows = {f.channel: f.rate for f in rules._flows(s, ep, float(rates.sum()))}
     assert flows["peer"] == pytest.approx(peers.detect * float(rates.sum()))
     assert flows["peer"] > 0
+

@@ -242,8 +242,14 @@ class SchoolNetwork:
         del self.net
 
     def ties_now(self, sid: int, now: float) -> int:
-        """Friends of a student at calendar day `now` (the current time of the run)."""
+        """Friends of a student at calendar day `now` (the current time of the run), exactly."""
         return self.net.ties_now(sid, to_teaching(now, self.teaching))
+
+    def friends(self, sid: int) -> int:
+        """Friends of a student as booked by the network's clock (every BOOKING_DAYS teaching
+        days): what belonging reads, a lookup (an exact count costs ~10 µs a call, and
+        belonging is read at every setback)."""
+        return int(self.net.degree[sid])
 
     def friend_rates(self, sid: int, now: float,
                      difficulty_factor: float) -> tuple[np.ndarray, np.ndarray]:

@@ -248,7 +248,7 @@ class PeerNetwork:
         return k[self.tie[k] ^ (self.change_at[k] <= now)]
 
     def ties_now(self, s: int, now: float) -> int:
-        """Friends of `s` at teaching time `now` (not before the last booking)."""
+        """Friends of `s` at teaching time `now` exactly (not before the last booking)."""
         return int(self._ties_of(s, now).size)
 
     def friend_rates(self, s: int, now: float,

@@ -85,9 +85,9 @@ class Rules:
         return s.year in self.clerkship
 
     def peer_ties(self, s: Student, t: float) -> float:
-        """The student's friends in the peer network at day `t`, the current time of the run
-        (section 6.1)."""
-        return float(self.network.ties_now(s.id, t))
+        """The student's friends in the peer network at day `t`, the current time of the run,
+        as of the network's last booking (every 4 teaching weeks; section 6.1)."""
+        return float(self.network.friends(s.id))
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
         """Whether the student has a near-peer mentor who is mentoring now (not in an episode,
