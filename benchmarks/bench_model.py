@@ -8,6 +8,10 @@ shipped LC scenario (class of 150, default cohorts); the model's events/s; a bar
 reference measured in the same run (600 processes doing 208 timeouts each with random delays);
 their ratio. Scaling: peak RSS over the interpreter's baseline per student at 100,000 students,
 and time(100k) / time(10k). Targets: ratio <= 1.0; <= 2 KB per student; time ratio <= 12.
+The peer network (issue 11, docs/design/peer-network.md) is part of each replication: its own
+share of the time (building it, year starts, leaves and exits, bookings), its pairs and its
+arrays' bytes per student are printed too (issue 11's budgets: model + network <= 0.5 x the
+reference; <= 3 KB per student at 100k).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,27 +50,69 @@ def bare_simpy(seed: int = 0) -> float:
     return time.perf_counter() - t
 
 
-def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, int]:
-    """Seconds for one replication (build + run) and the number of events it scheduled."""
+@contextmanager
+def network_clock() -> Iterator[list[float]]:
+    """Seconds spent in the peer network's entry points (build, year starts, leaves and exits,
+    bookings) while inside, added up in the yielded list's first item."""
+    from lcsim.model.contexts import SchoolNetwork
+    from lcsim.model.network import PeerNetwork
+
+    spent, depth = [0.0], [0]
+    hooks = [(SchoolNetwork, "__init__"), (SchoolNetwork, "year_start"),
+             (SchoolNetwork, "away"), (PeerNetwork, "step")]
+    saved = [getattr(cls, name) for cls, name in hooks]
+
+    def timed(f: Callable) -> Callable:
+        def wrapper(*args, **kwargs):  # only the outermost call counts (step is also inner)
+            depth[0] += 1
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[0] += time.perf_counter() - t
+        return wrapper
+
+    for (cls, name), f in zip(hooks, saved, strict=True):
+        setattr(cls, name, timed(f))
+    try:
+        yield spent
+    finally:
+        for (cls, name), f in zip(hooks, saved, strict=True):
+            setattr(cls, name, f)
+
+
+def one_replication(path: Path, seed: int, overrides: tuple[str, ...] = ()
+                    ) -> tuple[float, int, dict]:
+    """Seconds for one replication (build + run), the number of events it scheduled, and the
+    peer network's share: seconds, pairs and bytes per student."""
     from lcsim.config.loader import load_model
     from lcsim.config.scenario import Scenario
     from lcsim.model.simulation import Model
 
     scenario = load_model(path, Scenario, overrides)
-    t = time.perf_counter()
-    model = Model(scenario, seed)
-    model.run()
-    elapsed = time.perf_counter() - t
-    return elapsed, next(model.env._eid)  # SimPy's event counter: events scheduled so far
+    with network_clock() as spent:
+        t = time.perf_counter()
+        model = Model(scenario, seed)
+        net = model.network.net  # the run releases it from the model before the tables
+        model.run()
+        elapsed = time.perf_counter() - t
+    students = len(model.students)
+    network = {"seconds": spent[0], "pairs": net.pairs / students,
+               "bytes": net.nbytes() / students}
+    return elapsed, next(model.env._eid), network  # SimPy's event counter: events so far
 
 
-def scaled(students: int) -> dict:
-    """Run one baseline replication with `students` in a fresh process; time and peak RSS (the
+def scaled(students: int, scenario: str = "baseline") -> dict:
+    """Run one replication with `students` in a fresh process; time and peak RSS (the
     process's own high-water mark, VmHWM, over its RSS before the model: the interpreter and
     lcsim's imports)."""
     code = f"""
-import json, resource, time
+import json, resource, sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 import lcsim.model.simulation, lcsim.config.loader, lcsim.config.scenario
+from bench_model import network_clock
 def kb(field):  # /proc: this process's own memory; ru_maxrss can carry the parent's peak
     try:
         for line in open("/proc/self/status"):
@@ -74,13 +122,17 @@ def kb(field):  # /proc: this process's own memory; ru_maxrss can carry the pare
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 base = kb("VmRSS")
-sc = lcsim.config.loader.load_model({str(SCENARIOS / 'baseline.yaml')!r}, lcsim.config.scenario.Scenario,
+sc = lcsim.config.loader.load_model({str(SCENARIOS / (scenario + '.yaml'))!r}, lcsim.config.scenario.Scenario,
     ["population.class_size={students // 4}", "population.cohorts=4"])
-t = time.perf_counter()
-lcsim.model.simulation.Model(sc, 1).run()
-el = time.perf_counter() - t
+with network_clock() as spent:
+    t = time.perf_counter()
+    model = lcsim.model.simulation.Model(sc, 1)
+    net_bytes = model.network.net.nbytes()  # before the run releases it (built at start)
+    model.run()
+    el = time.perf_counter() - t
 peak = kb("VmHWM")
-print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak}}))
+print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak, "network_seconds": spent[0],
+                  "network_bytes": net_bytes}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
@@ -90,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="skip the 10k/100k scaling runs")
+    parser.add_argument("--scaled", default="baseline", help="scenario of the 10k/100k runs")
     args = parser.parse_args()
     ref = statistics.median(bare_simpy(i) for i in range(args.repeats))
     print(f"bare SimPy reference (600 procs x 208 timeouts): {ref:.3f} s "
@@ -98,16 +151,22 @@ def main() -> None:
         runs = [one_replication(SCENARIOS / f"{name}.yaml", seed) for seed in range(args.repeats)]
         sec = statistics.median(r[0] for r in runs)
         events = statistics.median(r[1] for r in runs)
+        net = statistics.median(r[2]["seconds"] for r in runs)
         print(f"{name:>10}: {sec:.3f} s/replication, {events:,.0f} events, "
-              f"{events / sec:,.0f} events/s, ratio to reference {sec / ref:.2f}")
+              f"{events / sec:,.0f} events/s, ratio to reference {sec / ref:.2f}; of which the "
+              f"network {net * 1000:.1f} ms = {net / ref:.3f} x reference "
+              f"({runs[0][2]['pairs']:.1f} pairs, {runs[0][2]['bytes']:,.0f} bytes a student)")
     if args.quick:
         return
-    small, large = scaled(10_000), scaled(100_000)
+    small, large = scaled(10_000, args.scaled), scaled(100_000, args.scaled)
+    print(f"scaling runs: {args.scaled}")
     per_student = (large["peak_kb"] - large["base_kb"]) * 1024 / 100_000
     print(f"10k students: {small['seconds']:.2f} s; 100k students: {large['seconds']:.2f} s; "
-          f"time ratio {large['seconds'] / small['seconds']:.1f}")
+          f"time ratio {large['seconds'] / small['seconds']:.1f}; the network "
+          f"{small['network_seconds']:.2f} s and {large['network_seconds']:.2f} s")
     print(f"100k students: peak RSS {large['peak_kb'] / 1024:.0f} MB over a baseline of "
-          f"{large['base_kb'] / 1024:.0f} MB = {per_student:,.0f} bytes per student")
+          f"{large['base_kb'] / 1024:.0f} MB = {per_student:,.0f} bytes per student; the "
+          f"network's arrays {large['network_bytes'] / 100_000:,.0f} bytes per student")
     print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
 

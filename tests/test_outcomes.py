@@ -90,3 +90,35 @@ def test_compute_and_the_report_share_their_formulas(rep: int) -> None:
     curve = help_curve(EPISODES[EPISODES["replication"] == rep], horizon=400).set_index("time")
     assert row["helped_within_30d"] == pytest.approx(curve.loc[30.0, "helped"])
     assert row["helped_within_90d"] == pytest.approx(curve.loc[90.0, "helped"])
+
+
+def test_tie_metrics_count_students_enrolled_at_the_end_of_year_one() -> None:
+    """isolated_share: at most one friend at the end of year 1, among students enrolled then
+    (NaN ties: left before); ties_p10_year1: their 10th percentile."""
+    rep = _replication(0)
+    rep.students = rep.students.assign(ties_year1=[0.0, 1.0, np.nan, 5.0],
+                                       ties_year2=[np.nan, 2.0, np.nan, 6.0])
+    row = compute(rep)
+    assert row["isolated_share"] == pytest.approx(2 / 3)
+    assert row["ties_p10_year1"] == pytest.approx(np.quantile([0.0, 1.0, 5.0], 0.1))
+    rep.students = rep.students.drop(columns=["ties_year1", "ties_year2"])
+    empty = compute(rep)
+    assert np.isnan(empty["isolated_share"]) and np.isnan(empty["ties_p10_year1"])
+
+
+def test_tie_columns_come_from_the_peer_network() -> None:
+    """The students table's ties_year1/2 are the network's degrees at the end of each
+    student's first and second years, NaN once a student has left."""
+    from conftest import FULL_LC, build_scenario
+    from lcsim.model.simulation import Model
+
+    model = Model(build_scenario(base=FULL_LC, class_size=60, cohorts=2), 2)
+    result = model.run()
+    st = result.students
+    ties = model.network.ties_at()
+    left = (st["exit_time"] <= st["entry"] + 365.0).to_numpy()
+    np.testing.assert_array_equal(st.loc[~left, "ties_year1"], ties[~left, 0])
+    assert st.loc[left, "ties_year1"].isna().all()
+    assert st["ties_year1"].mean() > 1 and (st["ties_year2"].dropna() >= 0).all()
+    row = compute(result)
+    assert row["isolated_share"] == pytest.approx((st["ties_year1"].dropna() <= 1).mean())

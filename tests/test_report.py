@@ -55,13 +55,13 @@ def test_report_is_self_contained(compared: Path) -> None:
     assert "http://" not in text and "https://" not in text
     assert "<script" not in text and "<link" not in text
     srcs = re.findall(r"src=['\"]([^'\"]*)['\"]", text)
-    assert len(srcs) == 5  # forest, time to intervention, retention, channels, faculty load
+    assert len(srcs) == 6  # forest, time to intervention, retention, channels, faculty load, ties
     for src in srcs:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG)
     figures = sorted(p.name for p in (compared / "figures").glob("*.png"))
     assert figures == ["detection_channels.png", "faculty_load.png", "forest.png",
-                       "retention.png", "time_to_intervention.png"]
+                       "retention.png", "ties_year1.png", "time_to_intervention.png"]
 
 
 def test_headline_per_proposal_states_the_stored_differences(compared: Path) -> None:
@@ -165,6 +165,32 @@ def test_equity_table_is_in_the_report(compared: Path) -> None:
     for name in ("ref", "same", "coached-lc"):
         h = json.loads((compared / name / "manifest.json").read_text())
         assert h["scenario_hash"][:12] in text
+
+
+def test_subgroup_section_has_isolation_and_the_ties_figure(compared: Path,
+                                                            tmp_path: Path) -> None:
+    """The subgroup section shows isolated_sub_* per scenario (the numbers of comparison.csv)
+    and the ECDF of ties with its caveat; tables stored without ties_year1 give neither."""
+    from lcsim.outcomes.registry import ISOLATED_PREFIX
+    from lcsim.reports.format import fmt_value
+
+    text = (compared / "report.html").read_text(encoding="utf-8")
+    section = text[text.index("For whom: subgroups"):text.index("Assumptions and limits")]
+    assert "At most one friend at the end of year 1" in section
+    assert "Friends at the end of year 1" in section and "not from data" in section
+    table = pd.read_csv(compared / "comparison.csv")
+    iso = table[table["metric"] == f"{ISOLATED_PREFIX}urim"].set_index("scenario")
+    assert not iso["higher_is_better"].any()
+    assert fmt_value("isolated_share", iso.loc["coached-lc", "mean"]) in section
+    old = tmp_path / "cmp"
+    shutil.copytree(compared, old)
+    for name in ("ref", "same", "coached-lc"):
+        path = old / name / "students.parquet"
+        pd.read_parquet(path).drop(columns=["ties_year1", "ties_year2"]).to_parquet(path)
+    assert main(["report", str(old)]) == 0
+    text = (old / "report.html").read_text(encoding="utf-8")
+    assert "At most one friend" not in text and "Friends at the end of year 1" not in text
+    assert "Graduated within 4 years" in text
 
 
 def test_lcsim_report_rebuilds_without_running(

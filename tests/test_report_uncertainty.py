@@ -28,7 +28,7 @@ SMALL = ["population.class_size=40", "population.cohorts=2"]
 DRAWS = 16
 MINUS = "\u2212"
 OVERRIDE = "Advisory colleges: advisor_notice = 0.45 (shipped default 0.35): chance an advisor"
-PEER_PRIOR = "prior: {dist: beta, a: 4.5, b: 65.7}"
+PEER_PRIOR = "prior: {dist: beta, a: 4.5, b: 177.3}"
 
 
 def _scenarios(*names: str) -> list[Scenario]:
@@ -200,8 +200,9 @@ def test_assumptions_section_lists_scenario_and_priors_changes(uncertain: Path) 
     section = _text(_section(_page(uncertain), "Assumptions and limits"))
     assert OVERRIDE in section
     assert "holds each at the scenario's value in every draw" in section
-    assert re.search(r"peer_notice: prior beta\(4\.5, 65\.7\), 95% range 0\.0\d+ to "
-                     r"0\.1\d+ \u2192 uniform 0\.02 to 0\.2 \(chance a peer contact", section)
+    assert re.search(r"peer_notice: prior beta\(4\.5, 177\), 95% range 0\.00\d+ to "
+                     r"0\.05\d* \u2192 uniform 0\.02 to 0\.2 \(chance a contact with a friend",
+                     section)
     assert "Confidence intervals cover chance variation between replications only. The " \
            "uncertainty intervals add" in section
     assert [m.name for m in moved(load_comparison(uncertain))] == ["peer_notice"]

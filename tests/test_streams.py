@@ -223,3 +223,68 @@ def test_independent_streams_differ_from_the_crn_stream() -> None:
     states = {tuple(state(replication_seed(3, 2, stream))) for stream in range(4)}
     assert len(states) == 4
     assert state(replication_seed(3, 2, 0)) == state(np.random.SeedSequence(3).spawn(3)[2])
+
+
+# -- keyed uniforms (the peer network's pair draws: docs/design/peer-network.md §2.7)
+
+def test_keyed_uniforms_fixed_values() -> None:
+    """Fixed values for a seed: a change of the hash or of the key derivation shows here (and
+    would move every network of every stored result)."""
+    got = Streams(7).keyed_uniforms("net-tie", np.array([0, 1, 2]), np.array([5, 6, 7]), 0)
+    np.testing.assert_array_equal(
+        got, [0.1556026786885757, 0.5511861929338385, 0.7640803728704505])
+    assert Streams(7).keyed_uniforms("net-tie", 1, 6, 1) == 0.07742150005334747
+
+
+def test_keyed_uniforms_independent_of_order_other_pairs_and_chunks() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2**31, N), rng.integers(0, 2**31, N)
+    whole = Streams(11).keyed_uniforms("net-order-class", a, b, 2)
+    perm = rng.permutation(N)
+    np.testing.assert_array_equal(Streams(11).keyed_uniforms("net-order-class", a[perm], b[perm],
+                                                             2), whole[perm])
+    streams = Streams(11)  # other purposes drawn first, then pairs one at a time
+    streams.keyed_uniforms("net-tie", a, b, 0)
+    streams.event_uniforms("entry", 3, 0)
+    assert [streams.keyed_uniforms("net-order-class", int(a[k]), int(b[k]), 2)
+            for k in range(0, N, 997)] == whole[::997].tolist()
+
+
+def test_keyed_uniforms_separate_purposes_slots_seeds_and_pairs() -> None:
+    a = np.arange(N)
+    b = np.full(N, 2 * N + 5)  # no pair (k, k), so (a, b) and (b, a) never coincide
+    base = Streams(11).keyed_uniforms("net-tie", a, b, 0)
+    others = [Streams(11).keyed_uniforms("net-lc", a, b, 0),
+              Streams(11).keyed_uniforms("net-tie", a, b, 1),
+              Streams(12).keyed_uniforms("net-tie", a, b, 0),
+              Streams(11).keyed_uniforms("net-tie", b, a, 0),  # (a, b) is not (b, a)
+              Streams(11).keyed_uniforms("net-tie", a + N, b, 0)]  # other pairs
+    for other in others:
+        assert abs(np.corrcoef(base, other)[0, 1]) < CORR_TOL
+        assert not np.any(base == other)
+    # the keyed draws do not reuse the Philox event streams of the same purpose
+    event = np.array([Streams(11).event_uniforms("net-tie", 0, 0, 1)[0]])
+    assert event[0] != base[0]
+
+
+@pytest.mark.parametrize("layout", ["sequential", "pairs"])
+def test_keyed_uniforms_are_uniform(layout: str) -> None:
+    """Strictly inside (0, 1), mean and variance within 4 SE, KS at a fixed seed; sequential
+    student ids (structured input) and random pairs."""
+    rng = np.random.default_rng(5)
+    if layout == "sequential":
+        a, b = np.zeros(N, np.int64), np.arange(N)
+    else:
+        a, b = rng.integers(0, 2**32, N), rng.integers(0, 2**32, N)
+    x = Streams(2024).keyed_uniforms("net-tie", a, b, 0)
+    assert x.min() > 0.0 and x.max() < 1.0
+    assert abs(x.mean() - 0.5) < 4 * np.sqrt(1 / 12 / N)
+    assert abs(x.var() - 1 / 12) < 4 * np.sqrt(1 / 180 / N)
+    assert stats.kstest(x, "uniform").pvalue > KS_ALPHA
+
+
+def test_keyed_uniforms_reject_keys_out_of_range() -> None:
+    with pytest.raises(ValueError):
+        Streams(1).keyed_uniforms("net-tie", np.array([-1]), np.array([0]))
+    with pytest.raises(ValueError):
+        Streams(1).keyed_uniforms("net-tie", np.array([2**32]), np.array([0]))

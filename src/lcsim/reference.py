@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from lcsim.config.priors import Fixed, PriorEntry, describe, load_priors
 from lcsim.config.scenario import Scenario
-from lcsim.outcomes.registry import METRICS, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import ISOLATED_PREFIX, METRICS, SUBGROUP_PREFIX
 
 REGENERATE = 'python -c "from lcsim.reference import write_docs; write_docs()"'
 KNOBS = "knob-reference"
@@ -280,6 +280,8 @@ def metric_glossary() -> str:
         lines.append(f"| `{m.name}` | {_cell(m.description)} | {better[m.higher_is_better]} |")
     lines.append(f"| `{SUBGROUP_PREFIX}<name>` | attrition (dismissed or withdrew) among "
                  "students of subgroup `<name>` (`none`: in no subgroup) | lower |")
+    lines.append(f"| `{ISOLATED_PREFIX}<name>` | `isolated_share` among students of subgroup "
+                 "`<name>` | lower |")
     return "\n".join(lines) + "\n"
 
 

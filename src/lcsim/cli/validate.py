@@ -10,7 +10,8 @@ from lcsim import api
 
 HELP = "check scenario files"
 DESCRIPTION = ("Check scenario files, or priors files (a top-level `assumptions:` of prior "
-               "entries); print one line per file.")
+               "entries); print one line per file, and a warning for settings that will not do "
+               "what they seem to (e.g. a mentor class too small for its mentees).")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,14 +24,18 @@ def main(args: argparse.Namespace) -> int:
 
     bad = 0
     for path in args.files:
+        notes: tuple[str, ...] = ()
         try:
             if is_priors_file(path):
                 what = f"priors of {len(load_priors(path).entries)} assumptions"
             else:
-                what = api.load(path).name
+                scenario = api.load(path)
+                what, notes = scenario.name, scenario.advisories()
         except ConfigError as err:
             bad += 1
             print(f"FAIL {err}", file=sys.stderr)
         else:
             print(f"ok   {path} ({what})")
+            for note in notes:
+                print(f"warn {path}: {note}", file=sys.stderr)
     return 2 if bad else 0

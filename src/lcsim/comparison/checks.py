@@ -24,7 +24,7 @@ from lcsim.config.scenario import Scenario
 from lcsim.experiment.errors import RunError
 from lcsim.experiment.provenance import code_hash, git_commit, scenario_hash
 from lcsim.experiment.resume import Kind
-from lcsim.outcomes.registry import HIGHER_IS_BETTER, METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import METRIC_NAMES, SUBGROUP_PREFIXES, direction
 
 RESERVED = frozenset({"compare.json", "comparison.csv", "comparison.json", "report.html",
                       "figures", "parts", "failures", "uncertainty", "uncertainty.csv",
@@ -56,7 +56,7 @@ def check_scenarios(scenarios: Sequence[Scenario], sources: Sequence[str] | None
 
 def _known_metrics(scenarios: Sequence[Scenario]) -> list[str]:
     subs = {g.name for sc in scenarios for g in sc.population.subgroups} | {"none"}
-    return [*METRIC_NAMES, *(SUBGROUP_PREFIX + s for s in sorted(subs))]
+    return [*METRIC_NAMES, *(p + s for p in SUBGROUP_PREFIXES for s in sorted(subs))]
 
 
 def check_targets(target_ci: Mapping[str, float] | None, scenarios: Sequence[Scenario],
@@ -88,8 +88,7 @@ def check_thresholds(thresholds: Mapping[str, Sequence[float]] | None,
         if metric not in known:
             raise CompareError(f"--threshold: unknown metric {metric!r}; choose from "
                                f"{', '.join(known)}")
-        if HIGHER_IS_BETTER.get(metric, False if metric.startswith(SUBGROUP_PREFIX)
-                                else None) is None:
+        if direction(metric) is None:
             raise CompareError(f"--threshold {metric}: neither direction of this metric is "
                                "better, so 'better by' has no meaning")
         bad = [v for v in values if not math.isfinite(v)]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from lcsim.comparison.draws import COMMON
 from lcsim.comparison.table import higher_is_better
-from lcsim.outcomes.registry import BEYOND_FOLLOW_UP, METRIC_NAMES, SUBGROUP_PREFIX
+from lcsim.outcomes.registry import BEYOND_FOLLOW_UP, METRIC_NAMES, subgroup_metrics
 from lcsim.stats.differences import holm
 from lcsim.stats.uncertainty import first_order, summarise_draws, variance_shares
 
@@ -32,10 +32,9 @@ DRIVER_METRICS = ("graduated_4yr", "graduated_6yr", "attrition", "helped_within_
 
 
 def metrics_of(runs: pd.DataFrame) -> list[str]:
-    """Metric columns of a runs table: registry order, then subgroup attrition."""
+    """Metric columns of a runs table: registry order, then the per-subgroup metrics."""
     cols = set(runs.columns)
-    return ([m for m in METRIC_NAMES if m in cols]
-            + sorted(c for c in cols if c.startswith(SUBGROUP_PREFIX)))
+    return [m for m in METRIC_NAMES if m in cols] + subgroup_metrics(cols)
 
 
 def _rep_differences(runs: pd.DataFrame, ref: str, prop: str, metric: str) -> pd.DataFrame:

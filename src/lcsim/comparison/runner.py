@@ -12,7 +12,8 @@ Files written to ``DIR``:
     ``crn``, the lcsim version and commit; plus the requested settings and the status.
 ``comparison.csv``
     tidy, one row per scenario x metric, scenarios in the given order (reference first),
-    metrics in ``lcsim.outcomes.registry.METRICS`` order then ``attrition_sub_<subgroup>``. Columns:
+    metrics in ``lcsim.outcomes.registry.METRICS`` order then ``attrition_sub_<subgroup>`` and
+    ``isolated_sub_<subgroup>`` (``SUBGROUP_FAMILIES``). Columns:
 
     - ``scenario``, ``role`` ("reference" or "proposal"), ``metric``
     - ``higher_is_better``: True/False, empty when neither direction is better

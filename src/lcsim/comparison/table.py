@@ -20,9 +20,9 @@ import pandas as pd
 from lcsim.outcomes.json_values import json_clean, json_scalar
 from lcsim.outcomes.registry import (
     BEYOND_FOLLOW_UP,
-    HIGHER_IS_BETTER,
     METRIC_NAMES,
-    SUBGROUP_PREFIX,
+    direction,
+    subgroup_metrics,
 )
 from lcsim.stats.differences import holm, paired_difference, prob_best, unpaired_difference
 from lcsim.stats.intervals import may_average, mean_ci
@@ -34,17 +34,14 @@ COLUMNS = ("scenario", "role", "metric", "higher_is_better", "n", "mean", "ci_lo
 
 
 def higher_is_better(metric: str) -> bool | None:
-    """Preferred direction of a metric; subgroup attrition is lower-is-better."""
-    if metric.startswith(SUBGROUP_PREFIX):
-        return False
-    return HIGHER_IS_BETTER.get(metric)
+    """Preferred direction of a metric; a per-subgroup metric has that of the metric it splits."""
+    return direction(metric)
 
 
 def _metrics(runs: Mapping[str, pd.DataFrame]) -> list[str]:
-    """Metric columns present in any scenario: registry order, then subgroup attrition."""
+    """Metric columns present in any scenario: registry order, then the per-subgroup metrics."""
     cols = {c for df in runs.values() for c in df.columns if c != "replication"}
-    extra = sorted(c for c in cols if c.startswith(SUBGROUP_PREFIX))
-    return [m for m in METRIC_NAMES if m in cols] + extra
+    return [m for m in METRIC_NAMES if m in cols] + subgroup_metrics(cols)
 
 
 def _wide(runs: Mapping[str, pd.DataFrame], metric: str) -> pd.DataFrame:

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Slope = Annotated[float, Field(ge=0.0, le=10.0)]  # log-multiplier per unit of a 0-1 scale
 Gain = Annotated[float, Field(ge=0.0, le=0.5)]  # an increment on a 0-1 scale
-Ties = Annotated[float, Field(ge=0.0, le=50.0)]
 Multiplier = Annotated[float, Field(ge=0.0, le=10.0)]
 Positive = Annotated[float, Field(gt=0.0, le=10.0)]
 
@@ -34,28 +33,19 @@ class Assumptions(BaseModel):
         1.0, ge=0.0, le=50.0,
         description="informal contacts a week with classmates for a student without a community "
         "(drives tie growth and the peer channel of detection)")
-    tie_per_contact: float = Field(
-        0.004, ge=0.0, le=1.0,
-        description="share of the remaining gap to the tie ceiling closed by one contact (tie "
-        "growth rate = contacts a day x this x size factor)")
-    base_ties_max: Ties = Field(
-        3.0, description="long-run number of peer ties without a community")
-    lc_ties: Ties = Field(
-        5.0, description="extra long-run peer ties inside a community (capped by the community's "
-        "size)")
-    vertical_ties: Ties = Field(
-        2.0, description="extra ties with other class years in a vertical community")
     tie_half: float = Field(
-        4.0, gt=0.0, le=50.0,
-        description="ties at which the tie factor T/(T + tie_half) is 0.5")
+        16.0, gt=0.0, le=100.0,
+        description="friends at which the tie factor T/(T + tie_half) is 0.5")
     reference_lc_size: float = Field(
         30.0, gt=0.0, le=10_000.0,
-        description="classmates per community at which ties form at the base rate (size factor "
-        "sqrt(reference / n))")
+        description="classmates per community at which a pair's community contact is the base "
+        "rate (size factor sqrt(reference / n))")
     lc_size_factor_min: Positive = Field(
-        0.5, description="lower bound of the community-size factor on tie growth")
+        0.5, description="lower bound of the community-size factor on a pair's "
+        "community contact")
     lc_size_factor_max: Positive = Field(
-        2.0, description="upper bound of the community-size factor on tie growth")
+        2.0, description="upper bound of the community-size factor on a pair's "
+        "community contact")
     vertical_clerkship_contact_kept: Prob = Field(
         0.5, description="share of the peer contact lost in clerkship years that a vertical "
         "community keeps")
@@ -63,6 +53,32 @@ class Assumptions(BaseModel):
         1.2, ge=1.0, le=5.0,
         description="an assigned room multiplies community peer contact (was "
         "space.contact_multiplier)")
+    contacts_to_tie: float = Field(
+        20.0, gt=0.0, le=1000.0,
+        description="mean contacts a pair of students needs before they are friends (a tie of "
+        "the peer network; each pair's own threshold is Erlang-2 with this mean)")
+    tie_memory_days: float = Field(
+        180.0, gt=0.0, le=3650.0,
+        description="mean teaching days a friendship lasts once the pair's contact stops (each "
+        "tie's own memory is exponential with this mean)")
+    homophily: float = Field(
+        1.5, gt=0.0, le=20.0, description="contact weight of a partner of the same subgroup against one of another "
+        "subgroup, in contact spread over a pool (class, community, vertical partners)")
+    class_pool: int = Field(
+        12, ge=2, le=200,
+        description="classmates a student is in regular contact with (the class contact is "
+        "spread over them)")
+    community_pool: int = Field(
+        20, ge=2, le=200,
+        description="community classmates a student is in regular contact with (all of them in "
+        "a smaller community)")
+    session_pair_contact: Prob = Field(
+        0.2, description="chance a small-group session is a contact for a given pair of its "
+        "members")
+    vertical_contacts_per_week: float = Field(
+        0.3, ge=0.0, le=50.0,
+        description="informal contacts a week with students of the class above in a vertical "
+        "community")
     belonging_base: Prob = Field(
         0.38, description="belonging (0-1) with no ties, before subgroup offsets")
     belonging_per_tie_factor: float = Field(
@@ -163,11 +179,14 @@ class Assumptions(BaseModel):
         description="log-scale spread of an episode's visibility, a multiplier of every channel's "
         "detection hazard")
     peer_notice: Prob = Field(
-        0.06, description="chance a peer contact reveals an ongoing episode")
+        0.023, description="chance a contact with a friend reveals an ongoing episode")
     peer_escalate: Prob = Field(
         0.35, description="chance a peer who notices gets the student to help")
     isolation_peer_factor: Multiplier = Field(
         0.5, description="peers notice isolation episodes this much as often as others")
+    friend_difficulty_notice: Prob = Field(
+        0.5, description="a friend who is in difficulty themself notices and escalates this "
+        "share of what another friend would")
     connected_self: Multiplier = Field(
         1.5, description="a faculty connection multiplies the rate of asking for help")
     attendance: Prob = Field(

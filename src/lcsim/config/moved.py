@@ -43,6 +43,14 @@ REPLACED: dict[str, tuple[str, str]] = {
                          "the chance help ends a severe episode in a leave of absence"),
     "episodes.fail_if_in_intervention": ("assumptions.help_fail_ratio",
                                          "a multiplier of episodes.fail_if_unresolved"),
+    "assumptions.tie_per_contact": ("assumptions.contacts_to_tie",
+                                    "ties now emerge from contact in the peer network"),
+    "assumptions.base_ties_max": ("assumptions.class_pool",
+                                  "ties now emerge from contact with the classmates of the pool"),
+    "assumptions.lc_ties": ("assumptions.community_pool",
+                            "ties now emerge from contact with the community's classmates"),
+    "assumptions.vertical_ties": ("assumptions.vertical_contacts_per_week",
+                                  "ties now emerge from contact with the class above"),
 }
 """Old dotted key -> the assumption that replaced it with another meaning (docs/model.md 6.7):
 the old value does not carry over, so it is not repeated in the message."""

@@ -9,7 +9,7 @@ docs/model.md have no published source.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -173,9 +173,14 @@ class Community(Part):
     peer_contacts_per_week: float = Field(
         3.0, ge=0.0, le=50.0, description="informal contacts with LC peers a week")
     orientation_ties: int = Field(
-        0, ge=0, le=50, description="peer ties formed at an orientation retreat")
+        0, ge=0, le=50, description="community classmates who are friends from the first day "
+        "(an orientation retreat)")
     activities_before_exams: bool = Field(
         False, description="LC activities placed in the week before each exam block")
+    mixing: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="share of community contact spent with students of the class's other "
+        "communities (joint events)")
 
 
 class SmallGroups(Part):
@@ -188,6 +193,10 @@ class SmallGroups(Part):
         False, description="the coach also facilitates and grades the group")
     in_clerkships: bool = Field(False, description="sessions continue in clerkship years")
     hours_per_session: float = Field(2.0, gt=0.0, le=8.0, description="faculty hours")
+    kept_years: int = Field(
+        1, ge=1, le=4,
+        description="class years a small group stays together before it is reshuffled (4: kept "
+        "throughout)")
 
 
 class Coaching(Part):
@@ -217,6 +226,9 @@ class PeerMentoring(Part):
     mentee_years: tuple[int, ...] = Field((1,), description="class years that get a mentor")
     contacts_per_month: float = Field(2.0, ge=0.0, le=30.0, description="at 4 mentees/mentor")
     trained: bool = Field(False, description="mentors trained to notice and escalate")
+    matching: Literal["community", "any"] = Field(
+        "community", description="where a mentee's mentor comes from: their own community or "
+        "anywhere in the mentor class")
 
 
 class Space(Part):
@@ -271,6 +283,17 @@ class Scenario(Part):
         default_factory=Assumptions,
         description="how students and staff respond (docs/assumptions.md); unset names take "
         "the shipped defaults")
+
+    def advisories(self) -> tuple[str, ...]:
+        """Valid settings that will not do what they seem to (`lcsim validate` warns)."""
+        notes = []
+        pm = self.peer_mentoring
+        if pm is not None and len(pm.mentee_years) > pm.mentees_per_mentor:
+            notes.append(
+                f"peer_mentoring: {len(pm.mentee_years)} mentee classes share one mentor class "
+                f"at {pm.mentees_per_mentor} mentee(s) a mentor, so it cannot cover every "
+                "mentee even at full strength; the rest are unmatched (unmatched_mentee_share)")
+        return tuple(notes)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

@@ -55,10 +55,11 @@ class Student:
 
 
 class Faculty:
-    """A faculty member (support dean or coach) or a near-peer mentor, with their caseload.
+    """A faculty member (support dean or coach), with their caseload.
 
     Faculty work referred cases in `slots` concurrent case slots (see `support.SupportQueue`);
-    coaches and mentors also notice episodes among their own students.
+    coaches also notice episodes among their own students. Near-peer mentors are students
+    (`mentoring.py`); the faculty table gives them rows of the same columns.
     """
 
     __slots__ = ("id", "role", "slots", "protected_hours", "students", "cases", "busy_days",
@@ -84,7 +85,8 @@ class Episode:
 
     __slots__ = (
         "id", "student", "kind", "severity", "onset", "detected_at", "channel", "referred_at",
-        "intervention_start", "resolved_at", "ended_at", "outcome", "process",
+        "intervention_start", "resolved_at", "ended_at", "outcome", "process", "friends",
+        "noticed_by",
     )
     id: int
     student: Student
@@ -99,6 +101,8 @@ class Episode:
     ended_at: float | None
     outcome: str | None
     process: Any
+    friends: int  # friends in the peer network at onset
+    noticed_by: int  # the student (friend or mentor) who noticed it; -1: none, or not a peer
 
     def __init__(self, eid: int, student: Student, kind: str, severity: int, onset: float) -> None:
         self.id, self.student, self.kind, self.severity, self.onset = (
@@ -106,18 +110,20 @@ class Episode:
         self.detected_at = self.channel = self.referred_at = None
         self.intervention_start = self.resolved_at = self.ended_at = self.outcome = None
         self.process = None
+        self.friends, self.noticed_by = 0, -1
 
     def row(self) -> tuple:
         """The episode as a record row (see `EPISODE_COLUMNS`)."""
         return (
             self.id, self.student.id, self.kind, self.severity, self.onset, self.detected_at,
             self.channel, self.referred_at, self.intervention_start, self.resolved_at,
-            self.ended_at, self.outcome,
+            self.ended_at, self.outcome, self.friends, self.noticed_by,
         )
 
 
 EPISODE_COLUMNS = (
     "episode", "student", "type", "severity", "onset", "detected_at", "channel", "referred_at",
-    "intervention_start", "resolved_at", "ended_at", "outcome",
+    "intervention_start", "resolved_at", "ended_at", "outcome", "friends_at_onset",
+    "noticed_by",
 )
 RESOLVING = frozenset({"recovered", "resolved", "mitigated"})

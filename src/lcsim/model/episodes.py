@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from lcsim.model.agents import Episode, Faculty, Student
+from lcsim.model.agents import Episode, Faculty
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.progression import Progression
 from lcsim.model.rules import Rules
 from lcsim.model.schedule import exp_time, hazard_left, hazard_time, rising_hazard_time
@@ -27,23 +28,22 @@ from lcsim.model.support import SupportQueue
 class EpisodeCourse:
     """Runs each episode's process and books what it costs (case hours, detections)."""
 
-    __slots__ = ("env", "rules", "support", "progression", "rates", "casework", "cohort",
-                 "horizon", "class_size", "coaches", "mentors", "case_hours")
+    __slots__ = ("env", "rules", "support", "progression", "rates", "casework", "horizon",
+                 "coaches", "mentoring", "case_hours")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
                  support: SupportQueue, progression: Progression,
-                 faculty: list[Faculty]) -> None:
+                 faculty: list[Faculty], mentoring: Mentoring | None = None) -> None:
+        """`mentoring`: the near-peer mentors, credited with what they notice."""
         self.env: simpy.Environment = env
         self.rules: Rules = rules
         self.support: SupportQueue = support
         self.progression: Progression = progression
         self.rates = structure.episodes
         self.casework = structure.casework
-        self.cohort = structure.cohort
         self.horizon: float = structure.calendar.horizon
-        self.class_size: int = structure.calendar.class_size
         self.coaches: list[Faculty] = [f for f in faculty if f.role == "coach"]
-        self.mentors: list[Faculty] = [f for f in faculty if f.role == "mentor"]
+        self.mentoring: Mentoring | None = mentoring
         self.case_hours = 0.0  # faculty hours of every referred case
 
     def start(self, ep: Episode, u: np.ndarray) -> None:
@@ -59,7 +59,8 @@ class EpisodeCourse:
         recover = onset + exp_time(u[3], recovery_rate)
         hazard = rules.withdraw_rate(s, ep, onset)
         leave = onset + rising_hazard_time(u[4], hazard, growth)
-        detect, channel = rules.detection(s, ep, u, min(recover, leave, self.horizon) - onset)
+        detect, channel, who = rules.detection(s, ep, u,
+                                               min(recover, leave, self.horizon) - onset)
         try:
             first = min(detect, recover, leave)
             if math.isinf(first):
@@ -69,7 +70,7 @@ class EpisodeCourse:
                 return progression.unhelped_exit(ep, u[14])
             if first == recover:
                 return progression.close(ep, "recovered")
-            ep.detected_at, ep.channel = env.now, channel
+            ep.detected_at, ep.channel, ep.noticed_by = env.now, channel, who
             self._credit(ep)
             referral = env.now + rules.referral_delay(channel, u[12], env.now)
             first = min(referral, recover, leave)
@@ -145,19 +146,8 @@ class EpisodeCourse:
         return progression.close(ep, "resolved")
 
     def _credit(self, ep: Episode) -> None:
-        """Book a detection to the coach or mentor agent who made it."""
+        """Book a detection to the coach, or the mentor student, who made it."""
         if ep.channel == "coach":
             self.coaches[ep.student.coach].noticed += 1
-        elif ep.channel == "mentor":
-            mentor = self.mentor_of(ep.student)
-            if mentor is not None:
-                mentor.noticed += 1
-
-    def mentor_of(self, s: Student) -> Faculty | None:
-        """The near-peer mentor of a student in a mentee year: by class position, per year."""
-        cohort = self.cohort
-        if s.year not in cohort.mentee_years:
-            return None
-        local = s.id % self.class_size
-        return self.mentors[cohort.mentee_years.index(s.year) * cohort.mentors_per_year
-                            + local // cohort.mentees_per_mentor]
+        elif ep.channel == "mentor" and self.mentoring is not None:
+            ep.noticed_by = self.mentoring.credit(ep.student)

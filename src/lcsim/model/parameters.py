@@ -43,9 +43,6 @@ class Cohort:
     group_bounds: tuple[float, ...]  # cumulative shares: a uniform below bound g is group g
     community_count: int
     students_per_coach: int  # 0 without coaching
-    mentee_years: tuple[int, ...]
-    mentees_per_mentor: int  # 0 without peer mentoring
-    mentors_per_year: int
     connected_meetings: float  # one-to-one meetings a year that can make a faculty connection
     connection_threshold: int  # attended meetings in year 1 that make a faculty connection
     attendance: float  # share of scheduled one-to-one meetings that happen
@@ -67,17 +64,12 @@ class Development:
 
 @dataclass(frozen=True, slots=True)
 class Peers:
-    """Informal peer contact: its daily rate, what it notices, and the ties it builds."""
+    """What friends of the peer network do: notice episodes, and give belonging."""
 
-    rate_pre: float
-    rate_clerk: float
-    detect: float  # chance a contact leads to help
-    ties_initial: float
-    ties_max: float
-    ties_rate_factor: float
-    tie_per_contact: float  # share of the gap to ties_max closed by one contact
-    tie_half: float  # ties at which the tie factor T / (T + tie_half) is one half
+    detect: float  # chance a contact with a friend reveals an episode and leads to help
+    tie_half: float  # friends at which the tie factor T / (T + tie_half) is one half
     isolation_factor: float  # peers notice isolation episodes this much as often
+    difficulty_notice: float  # a friend in difficulty notices this share
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +179,31 @@ class Workload:
     sessions_per_month: float
     session_hours: float
 
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The peer network (`network.py`, `contexts.py`): contact by context, a teaching day, and
+    how ties form and fade. A rate of 0 means the context is absent (it makes no rows)."""
+
+    contacts_to_tie: float  # mean of a pair's Erlang-2 threshold
+    tie_memory_days: float  # teaching days: mean life of a tie without contact
+    homophily: float  # contact weight of a same-subgroup partner in spread contact
+    class_rate: float  # each student's class contact, spread over the class pool
+    community_rate: float  # each student's community contact, spread over the community pool
+    vertical_rate: float  # each student's contact with the class above (0: not vertical)
+    session_rate: float  # each pair of a small group (0: no small-group contact)
+    mentor_rate: float  # each mentor-mentee pair (0: no peer mentoring)
+    class_pool: int
+    community_pool: int
+    group_size: int
+    kept_years: int  # small groups are redrawn every kept_years class years
+    session_years: frozenset[int]  # class years with small-group sessions
+    clerkship_years: frozenset[int]
+    clerkship_contact: float  # share of class and community contact left in clerkships
+    vertical_keep: float  # share of lost community contact a vertical community keeps
+    orientation_ties: int  # ties with the nearest community partners at entry
+    mentor_year: int  # 0 without peer mentoring
+    mentee_years: tuple[int, ...]
+    caseload: int
+    match_any: bool  # mentors from the whole class, not only the mentee's community

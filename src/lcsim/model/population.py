@@ -87,7 +87,7 @@ def build_students(structure: Structure, streams: Streams) -> tuple[list[Student
 
 
 def build_faculty(structure: Structure) -> list[Faculty]:
-    """The school's faculty and mentor agents: support deans, coaches, near-peer mentors."""
+    """The school's faculty agents: support deans and coaches."""
     return [Faculty(i, group.role, group.slots, group.protected_hours, group.students)
             for group in structure.casework.faculty for i in range(group.count)]
 

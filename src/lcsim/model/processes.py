@@ -14,6 +14,8 @@ from typing import Any
 import simpy
 
 from lcsim.model.agents import Student
+from lcsim.model.contexts import SchoolNetwork
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.parameters import Calendar
 from lcsim.model.progression import Progression
 from lcsim.model.setbacks import Setbacks
@@ -22,14 +24,17 @@ from lcsim.outcomes.tables import ENROLLED
 
 
 def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Progression,
-                    setbacks: Setbacks) -> Generator[Any, Any, None]:
+                    setbacks: Setbacks, network: SchoolNetwork | None = None,
+                    mentoring: Mentoring | None = None) -> Generator[Any, Any, None]:
     """The academic calendar of the whole school: entries, exam blocks and year ends.
 
     Every student's year starts on a multiple of 365 days (entry, repeats, leaves and research
     years all move a student by whole years), so one process serves every student: at each
     exam block it asks each student sitting exams whether they had a setback, and at each year
     end it runs their progression check. This costs a handful of events a year instead of
-    several per student.
+    several per student. Each year start (after the year ends and the entry) also moves the
+    peer network's class years (`contexts.SchoolNetwork.year_start`) and gives mentees their
+    near-peer mentors for the year (`mentoring.Mentoring.year_start`).
     """
     # Exams come strictly before the year end (even with no break), the licensing exam last.
     licensing_day, licensing_year = calendar.licensing_day, calendar.licensing_year
@@ -37,6 +42,10 @@ def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Pro
     for k in range(math.ceil(calendar.horizon / DAYS_PER_YEAR)):
         year_start = k * DAYS_PER_YEAR
         progression.enrol_cohort(k)
+        if network is not None:
+            network.year_start(k, env.now, enrolled.values())
+        if mentoring is not None:
+            mentoring.year_start(k, env.now, enrolled.values())
         for day in [*calendar.exam_days, licensing_day]:
             if year_start + day > env.now:
                 yield env.timeout(year_start + day - env.now)

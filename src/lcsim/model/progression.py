@@ -13,6 +13,7 @@ import numpy as np
 import simpy
 
 from lcsim.model.agents import RESOLVING, Episode, Student
+from lcsim.model.contexts import SchoolNetwork
 from lcsim.model.rules import RESEARCH_YEAR, Rules
 from lcsim.model.structure import Structure
 from lcsim.model.trace import EventLog
@@ -27,13 +28,14 @@ class Progression:
     """The students enrolled now, and the bookkeeping of their years, leaves and exits."""
 
     __slots__ = ("env", "rules", "rates", "students", "career_u", "class_size", "cohorts",
-                 "year_ends", "enrolled", "log")
+                 "year_ends", "enrolled", "log", "network")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
                  students: list[Student], career_u: np.ndarray,
-                 log: EventLog | None = None) -> None:
+                 log: EventLog | None = None, network: SchoolNetwork | None = None) -> None:
         """`career_u`: per student, the uniforms of each year end (see `population.Draws`);
-        `log`: the event log of traced students (None: no tracing)."""
+        `log`: the event log of traced students (None: no tracing); `network`: the peer
+        network, told of leaves and of exits during a year."""
         self.env: simpy.Environment = env
         self.rules: Rules = rules
         self.rates = structure.episodes
@@ -44,6 +46,7 @@ class Progression:
         self.year_ends: int = structure.calendar.follow_up_years
         self.enrolled: dict[int, Student] = {}  # students in school, in order of entry
         self.log: EventLog | None = log
+        self.network: SchoolNetwork | None = network
 
     def enrol_cohort(self, cohort: int) -> None:
         """Cohort `cohort` enters: its students join the calendar."""
@@ -126,6 +129,11 @@ class Progression:
         self.enrolled.pop(s.id, None)
         if self.log is not None:
             self.log.add(s.id, self.env.now, "exit", status, float(s.year))
+        if self.network is not None and status in (WITHDRAWN, DISMISSED):
+            # graduation and censoring happen at a year end: the year start that follows
+            # moves the network
+            self.network.lost_friend(s.id, self.env.now, self.enrolled)
+            self.network.away(s.id, self.env.now)
         cause = EXIT_CAUSE[status]
         for ep in s.active:
             process = ep.process
@@ -151,6 +159,8 @@ class Progression:
             s.loa_count += 1
             back = s.year_start + DAYS_PER_YEAR
             s.leave_until = back if back > self.env.now else back + DAYS_PER_YEAR
+            if self.network is not None:
+                self.network.away(s.id, self.env.now)
             if self.log is not None:
                 self.log.add(s.id, self.env.now, "leave", ep.kind, s.leave_until, ep.id)
 
@@ -164,3 +174,5 @@ class Progression:
             ep.resolved_at = self.env.now
         ep.process = None  # let the finished process and its frame be freed
         ep.student.active = tuple(x for x in ep.student.active if x is not ep)
+        if not ep.student.active and self.network is not None:
+            self.network.difficulty(ep.student.id, False)

@@ -22,7 +22,8 @@ from lcsim.model.units import DAYS_PER_YEAR, MONTHS_PER_YEAR, WEEKS_PER_YEAR
 STUDENT_COLUMNS = (
     "student", "cohort", "subgroup", "community", "coach", "entry", "status", "exit_time",
     "graduated_at", "years_to_graduate", "loa_count", "fails", "episodes", "belonging",
-    "peer_ties", "identity", "clinical_skills", "faculty_connected",
+    "peer_ties", "identity", "clinical_skills", "faculty_connected", "ties_year1", "ties_year2",
+    "friends_lost", "mentee_years", "unmatched_years", "mentor_lost_years",
 )
 TIMES = ("detected_at", "referred_at", "intervention_start", "resolved_at", "ended_at")
 
@@ -39,9 +40,18 @@ class RunResult:
     events: pd.DataFrame | None = None  # the event log of traced students (model/trace.py)
 
 
-def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
-    """One row per student: who they are, how they left, and their state two years in."""
+def student_table(studs: list[Student], rules: Rules, ties_at: np.ndarray | None = None,
+                  friends_lost: np.ndarray | None = None,
+                  mentee: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per student: who they are, how they left, and their state two years in.
+
+    `ties_at`: each student's friends in the peer network at the end of their first and second
+    years (the network's degrees); `ties_year1`/`ties_year2` are NaN for a student who had
+    left by then (or without a network). `friends_lost`: each student's friends who left
+    (withdrawn or dismissed) while both were enrolled (0 without a network). `mentee`: per student, years in a mentee year, those
+    without a mentor, and those whose mentor stopped (`mentoring.Mentoring.counts`; 0 without)."""
     count = len(studs)
+    mentored = np.zeros((count, 3), np.int64) if mentee is None else mentee.astype(np.int64)
     later = 2 * DAYS_PER_YEAR
 
     def column(get: Callable[[Student], object], dtype: type) -> np.ndarray:
@@ -52,6 +62,12 @@ def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
 
     entry = column(lambda s: s.entry, float)
     graduated = column(lambda s: when(s.graduated_at), float)
+    exit_time = column(lambda s: when(s.exit_time), float)
+    ties = np.full((count, 2), math.nan)
+    if ties_at is not None:
+        for k in (0, 1):
+            stayed = ~(exit_time <= entry + (k + 1) * DAYS_PER_YEAR) & (ties_at[:, k] >= 0)
+            ties[stayed, k] = ties_at[stayed, k]
     return pd.DataFrame({
         "student": column(lambda s: s.id, np.int64),
         "cohort": column(lambda s: s.cohort, np.int64),
@@ -60,17 +76,25 @@ def student_table(studs: list[Student], rules: Rules) -> pd.DataFrame:
         "coach": column(lambda s: s.coach, np.int64),
         "entry": entry,
         "status": [s.status for s in studs],
-        "exit_time": column(lambda s: when(s.exit_time), float),
+        "exit_time": exit_time,
         "graduated_at": graduated,
         "years_to_graduate": (graduated - entry) / DAYS_PER_YEAR,
         "loa_count": column(lambda s: s.loa_count, np.int64),
         "fails": column(lambda s: s.fails, np.int64),
         "episodes": column(lambda s: s.n_episodes, np.int64),
-        "belonging": column(lambda s: rules.belonging(s, s.entry + later, year=2), float),
-        "peer_ties": column(lambda s: rules.peer_ties(s, s.entry + later), float),
+        "belonging": [math.nan if math.isnan(t) else rules.belonging(s, s.entry + later, 2, t)
+                      for s, t in zip(studs, ties[:, 1], strict=True)],
+        "peer_ties": ties[:, 1],
         "identity": column(lambda s: rules.identity(s, s.entry + later), float),
         "clinical_skills": column(lambda s: rules.clinical_skills(s, s.entry + later), float),
         "faculty_connected": column(lambda s: bool(s.connected), bool),
+        "ties_year1": ties[:, 0],
+        "ties_year2": ties[:, 1],
+        "friends_lost": (np.zeros(count, np.int64) if friends_lost is None
+                         else friends_lost.astype(np.int64)),
+        "mentee_years": mentored[:, 0],
+        "unmatched_years": mentored[:, 1],
+        "mentor_lost_years": mentored[:, 2],
     }, columns=list(STUDENT_COLUMNS))
 
 
@@ -87,9 +111,23 @@ def setback_table(record: list[tuple[int, float, str]] | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(record or [], columns=["student", "time", "kind"])
 
 
-def faculty_table(faculty: list[Faculty]) -> pd.DataFrame:
-    """One row per faculty or mentor agent (see `agents.FACULTY_COLUMNS`)."""
-    return pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+def faculty_table(faculty: list[Faculty],
+                  mentors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                  ) -> pd.DataFrame:
+    """One row per faculty member (see `agents.FACULTY_COLUMNS`), then one per student who
+    mentored: role "mentor", member = student id, students = mentee-years, noticed
+    (`mentors`: `mentoring.Mentoring.rows`, columns, so 10^5 mentors stay cheap)."""
+    table = pd.DataFrame.from_records([f.row() for f in faculty], columns=list(FACULTY_COLUMNS))
+    if mentors is None or not mentors[0].size:
+        return table
+    member, students, noticed = mentors
+    zero = np.zeros(member.size, np.int64)
+    rows = pd.DataFrame({"role": np.full(member.size, "mentor", object),
+                         "member": member.astype(np.int64), "students": students,
+                         "slots": zero, "protected_hours_per_week": zero.astype(float),
+                         "cases": zero, "busy_days": zero.astype(float), "noticed": noticed},
+                        columns=list(FACULTY_COLUMNS))
+    return pd.concat([table, rows], ignore_index=True) if len(table) else rows
 
 
 def faculty_hours(workload: Workload, years: float, case_hours: float) -> tuple[float, float]:

@@ -17,8 +17,10 @@ from statistics import NormalDist
 import numpy as np
 
 from lcsim.model.agents import Episode, Student
+from lcsim.model.contexts import SchoolNetwork
 from lcsim.model.detection import Contacts, Flow, first_detection
-from lcsim.model.parameters import EpisodeRates, Peers
+from lcsim.model.mentoring import Mentoring
+from lcsim.model.parameters import EpisodeRates
 from lcsim.model.schedule import contacts_after, days_after, exp_time
 from lcsim.model.structure import Structure
 from lcsim.model.units import DAYS_PER_WEEK, DAYS_PER_YEAR
@@ -46,12 +48,6 @@ def visibility(u: float, sd: float) -> float:
     return math.exp(sd * z - sd * sd / 2)
 
 
-def peer_ties_after(peers: Peers, days: float) -> float:
-    """Peer ties after `days` in school, approaching `ties_max` at a contact-driven rate."""
-    k = peers.rate_pre * peers.tie_per_contact * peers.ties_rate_factor
-    return peers.ties_max - (peers.ties_max - peers.ties_initial) * math.exp(-k * days)
-
-
 def episode_kind(rates: EpisodeRates, personal: bool, u: float, belonging: float) -> str:
     """Personal setbacks become wellbeing or, more often with low belonging, isolation episodes."""
     if not personal:
@@ -70,11 +66,16 @@ def severity(rates: EpisodeRates, u: float) -> int:
 class Rules:
     """Formulas of the model that depend only on state, not on event handling."""
 
-    __slots__ = ("structure", "phases", "clerkship", "teaching")
+    __slots__ = ("structure", "phases", "clerkship", "teaching", "network", "mentoring")
 
-    def __init__(self, structure: Structure, phases: np.ndarray) -> None:
-        """`phases`: per student id, the phases of the coach, advisor and session schedules."""
+    def __init__(self, structure: Structure, phases: np.ndarray, network: SchoolNetwork,
+                 mentoring: Mentoring | None = None) -> None:
+        """`phases`: per student id, the phases of the coach, advisor and session schedules;
+        `network`: the replication's peer network (friends give belonging and notice);
+        `mentoring`: who has a near-peer mentor now (None: nobody)."""
+        self.mentoring: Mentoring | None = mentoring
         self.structure: Structure = structure
+        self.network: SchoolNetwork = network
         self.phases: np.ndarray = phases
         self.clerkship: frozenset[int] = structure.calendar.clerkship_years
         self.teaching: float = structure.calendar.teaching
@@ -84,16 +85,25 @@ class Rules:
         return s.year in self.clerkship
 
     def peer_ties(self, s: Student, t: float) -> float:
-        """The student's peer ties at day `t` (section 6.1)."""
-        return peer_ties_after(self.structure.peers, t - s.entry)
+        """The student's friends in the peer network at day `t`, the current time of the run,
+        as of the network's last booking (every 4 teaching weeks; section 6.1)."""
+        return float(self.network.friends(s.id))
 
     def mentored(self, s: Student, year: int | None = None) -> bool:
-        """Whether the student has a near-peer mentor in `year` (default: their current year)."""
-        return (s.year if year is None else year) in self.structure.cohort.mentee_years
+        """Whether the student has a near-peer mentor who is mentoring now (not in an episode,
+        on leave or gone: `mentoring.Mentoring.active`); given a class `year` (the tables' state
+        two years in), whether they had one all through that year."""
+        m = self.mentoring
+        if m is None:
+            return False
+        return m.active(s) if year is None else m.had_mentor(s, year)
 
-    def belonging(self, s: Student, t: float, year: int | None = None) -> float:
-        """Belonging (0-1) at day `t`: ties, subgroup offset, a mentor, a faculty connection."""
-        dev, ties = self.structure.development, self.peer_ties(s, t)
+    def belonging(self, s: Student, t: float, year: int | None = None,
+                  ties: float | None = None) -> float:
+        """Belonging (0-1) at day `t`: friends (`ties`, default: the network's now), subgroup
+        offset, a mentor, a faculty connection."""
+        dev = self.structure.development
+        ties = self.peer_ties(s, t) if ties is None else ties
         b = dev.belonging_base + s.belonging_offset
         b += dev.belonging_per_tie * ties / (ties + self.structure.peers.tie_half)
         b += dev.belonging_mentor * self.mentored(s, year) + dev.belonging_connected * s.connected
@@ -119,31 +129,41 @@ class Rules:
         return h * math.exp(-rates.identity_slope * (self.identity(s, t) - rates.identity_reference))
 
     def detection(self, s: Student, ep: Episode, u: np.ndarray,
-                  limit: float) -> tuple[float, str | None]:
-        """Detection time and channel: one hazard clock summing every channel (detection.py).
+                  limit: float) -> tuple[float, str | None, int]:
+        """Detection time, channel and the friend who noticed (-1: not a friend): one hazard
+        clock summing every channel (detection.py).
 
         Slot 5 of the episode's uniforms is the clock's Exp(1) threshold, slot 6 picks the
-        channel, slot 15 is the episode's visibility. Times after `limit` are not needed.
+        channel, slot 7 the friend who noticed (in proportion to their contact; a friend in
+        difficulty counts `difficulty_notice`, one away 0), slot 15 is the episode's
+        visibility. Times after `limit` are not needed.
         """
         sd = self.structure.channels.visibility_sd
         threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]), sd)
-        days, channel = first_detection(threshold, self._flows(s, ep), self._contacts(s, ep),
-                                        limit, float(u[6]))
-        return ep.onset + days, channel
+        friend, weight = self.network.friend_rates(s.id, ep.onset,
+                                                   self.structure.peers.difficulty_notice)
+        ep.friends = int(friend.size)
+        days, channel = first_detection(threshold, self._flows(s, ep, float(weight.sum())),
+                                        self._contacts(s, ep), limit, float(u[6]))
+        who = -1
+        if channel == "peer":  # slot 7 picks the friend who noticed, by their contact
+            cum = np.cumsum(weight, dtype=np.float64)
+            at = int(np.searchsorted(cum, float(u[7]) * cum[-1], side="right"))
+            who = int(friend[min(at, friend.size - 1)])
+        return ep.onset + days, channel, who
 
-    def _flows(self, s: Student, ep: Episode) -> list[Flow]:
-        """Channels that notice at a rate a day: the student, peers, a near-peer mentor."""
-        channels, peers, onset = self.structure.channels, self.structure.peers, ep.onset
+    def _flows(self, s: Student, ep: Episode, friends: float) -> list[Flow]:
+        """Channels that notice at a rate a day: the student, friends (`friends`: the sum of
+        their weighted contact rates, `PeerNetwork.friend_rates`), a near-peer mentor."""
+        channels, onset = self.structure.channels, ep.onset
         belonging = self.belonging(s, onset)
         rate = channels.self_rate * math.exp(channels.self_belonging_effect
                                              * (belonging - BELONGING_REFERENCE))
         flows = [Flow("self", rate * (channels.self_connected if s.connected else 1))]
-        ties = self.peer_ties(s, onset)
-        peer = (peers.rate_clerk if self.in_clerkship(s) else peers.rate_pre) * peers.detect
-        peer *= ties / (ties + peers.tie_half) * (peers.isolation_factor if ep.kind == ISOLATION
-                                                  else 1.0)
-        flows.append(Flow("peer", peer))
-        if self.mentored(s):  # until the end of the current academic year
+        peers = self.structure.peers
+        factor = peers.isolation_factor if ep.kind == ISOLATION else 1.0
+        flows.append(Flow("peer", peers.detect * factor * friends))  # 0 without friends
+        if self.mentored(s):  # a mentor mentoring at onset: until the academic year's end
             flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,
                               s.year_start + DAYS_PER_YEAR - onset))
         return flows

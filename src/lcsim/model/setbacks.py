@@ -102,6 +102,7 @@ class Setbacks:
                      severity(kinds, u[2]), now)
         self.episodes.append(ep)
         s.active = (*s.active, ep)
+        rules.network.difficulty(s.id, True)
         s.n_episodes += 1
         if self.log is not None:
             self._log(self.log, s, personal, licensing, ep.id)

@@ -19,7 +19,9 @@ import simpy
 
 from lcsim.config.scenario import Scenario
 from lcsim.model.agents import Faculty, Student
+from lcsim.model.contexts import SchoolNetwork
 from lcsim.model.episodes import EpisodeCourse
+from lcsim.model.mentoring import Mentoring
 from lcsim.model.population import build_faculty, build_students
 from lcsim.model.processes import personal_setbacks, school_calendar
 from lcsim.model.progression import Progression
@@ -56,15 +58,20 @@ class Model:
         self.students, draws = build_students(self.structure, self.streams)
         self.log = (EventLog(traced(trace, len(self.students))) if trace is not None
                     and trace.share > 0 else None)
-        self.rules = Rules(self.structure, draws.phases)
+        # The peer network: friends give belonging and notice episodes (docs/model.md §6.1)
+        self.network = SchoolNetwork(self.structure, self.students, self.streams, self.log)
+        self.mentoring = Mentoring(self.structure, self.students, self.network.roster,
+                                   self.streams)
+        self.rules = Rules(self.structure, draws.phases, self.network, self.mentoring)
         self.progression = Progression(env, self.structure, self.rules, self.students,
-                                       draws.career_u, self.log)
+                                       draws.career_u, self.log, self.network)
         self.course = EpisodeCourse(env, self.structure, self.rules, self.support,
-                                    self.progression, self.faculty)
+                                    self.progression, self.faculty, self.mentoring)
         self.setbacks = Setbacks(env, self.structure, self.rules, self.streams, self.course,
                                  self.students, draws, record_setbacks, self.log)
         env.process(school_calendar(env, self.structure.calendar, self.progression,
-                                    self.setbacks))
+                                    self.setbacks, self.network, self.mentoring))
+        env.process(self.network.clock(env))
         env.process(personal_setbacks(env, self.setbacks, self.students))
 
     def run(self) -> RunResult:
@@ -81,7 +88,10 @@ class Model:
                 gc.enable()
 
     def _result(self) -> RunResult:
-        students = student_table(self.students, self.rules)
+        self.network.release()  # its arrays go before the tables are built: a lower peak
+        self.mentoring.close(self.structure.calendar.horizon)  # the last year's mentee-years
+        students = student_table(self.students, self.rules, self.network.ties_at(),
+                                 self.network.friends_lost, self.mentoring.counts)
         years = student_years(students, self.structure.calendar.follow_up_years)
         demanded, protected = faculty_hours(self.structure.workload, years,
                                             self.course.case_hours)
@@ -95,5 +105,5 @@ class Model:
         }
         return RunResult(students, episode_table(self.setbacks.episodes),
                          setback_table(self.setbacks.record), totals,
-                         faculty_table(self.faculty),
+                         faculty_table(self.faculty, self.mentoring.rows()),
                          None if self.log is None else self.log.table())

@@ -26,6 +26,7 @@ from lcsim.model.parameters import (
     EpisodeRates,
     FacultyGroup,
     Group,
+    Network,
     Peers,
     SetbackRates,
     Workload,
@@ -53,6 +54,7 @@ class Structure:
     setbacks: SetbackRates
     episodes: EpisodeRates
     workload: Workload
+    network: Network
 
     @classmethod
     def from_scenario(cls, sc: Scenario) -> Structure:
@@ -69,6 +71,7 @@ class Structure:
             setbacks=_setbacks(sc),
             episodes=_episodes(sc),
             workload=_workload(sc),
+            network=_network(sc, channels.mentor_rate),
         )
 
 
@@ -90,7 +93,7 @@ def _calendar(sc: Scenario) -> Calendar:
 
 
 def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
-    pop, lc, co, pm = sc.population, sc.community, sc.coaching, sc.peer_mentoring
+    pop, lc, co = sc.population, sc.community, sc.coaching
     boost = sc.assumptions.inclusion_belonging_boost if sc.inclusion.programme else 0.0
     groups = tuple(Group(g.name, g.risk_multiplier, g.belonging_offset + boost)
                    for g in pop.subgroups)
@@ -100,9 +103,6 @@ def _cohort(sc: Scenario, coach_meetings: float) -> Cohort:
         group_bounds=bounds,
         community_count=lc.count if lc else 1,
         students_per_coach=co.students_per_coach if co else 0,
-        mentee_years=pm.mentee_years if pm else (),
-        mentees_per_mentor=pm.mentees_per_mentor if pm else 0,
-        mentors_per_year=math.ceil(pop.class_size / pm.mentees_per_mentor) if pm else 0,
         connected_meetings=coach_meetings if co else sc.advising.meetings_per_year,
         connection_threshold=sc.assumptions.connection_meetings,
         attendance=sc.assumptions.attendance,
@@ -130,29 +130,55 @@ def _development(sc: Scenario, coach_meetings: float) -> Development:
 
 
 def _peers(sc: Scenario) -> Peers:
-    lc, a = sc.community, sc.assumptions
-    share = sc.calendar.clerkship_peer_contact
-    common = {"detect": a.peer_notice * a.peer_escalate, "tie_per_contact": a.tie_per_contact,
-              "tie_half": a.tie_half, "isolation_factor": a.isolation_peer_factor}
-    if lc is None:
-        peer_pre = a.class_contacts_per_week / DAYS_PER_WEEK
-        return Peers(rate_pre=peer_pre, rate_clerk=peer_pre * share, ties_initial=0.0,
-                     ties_max=a.base_ties_max, ties_rate_factor=1.0, **common)
-    room = a.room_contact_multiplier if sc.space and sc.space.assigned else 1.0
-    peer_pre = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
-    # seniors of a vertical community keep part of the contact lost in clerkships
-    vertical_keep = a.vertical_clerkship_contact_kept if lc.vertical else 0.0
-    ties_max = a.base_ties_max + a.lc_ties
-    ties_max += a.vertical_ties if lc.vertical else 0.0
-    per_class = max(1.0, sc.population.class_size / lc.count)
-    size_factor = math.sqrt(a.reference_lc_size / per_class)
-    return Peers(
-        rate_pre=peer_pre,
-        rate_clerk=peer_pre * (share + (1 - share) * vertical_keep),
-        ties_initial=float(lc.orientation_ties),
-        ties_max=min(ties_max, a.base_ties_max + per_class - 1),
-        ties_rate_factor=min(a.lc_size_factor_max, max(a.lc_size_factor_min, size_factor)),
-        **common,
+    a = sc.assumptions
+    return Peers(detect=a.peer_notice * a.peer_escalate, tie_half=a.tie_half,
+                 isolation_factor=a.isolation_peer_factor,
+                 difficulty_notice=a.friend_difficulty_notice)
+
+
+def _network(sc: Scenario, mentor_rate: float) -> Network:
+    """Contact by context of the peer network, a teaching day (design §2.2, §5)."""
+    lc, sg, pm, a = sc.community, sc.small_groups, sc.peer_mentoring, sc.assumptions
+    class_rate = a.class_contacts_per_week / DAYS_PER_WEEK
+    community_rate = vertical_rate = vertical_keep = 0.0
+    if lc is not None:
+        room = a.room_contact_multiplier if sc.space and sc.space.assigned else 1.0
+        contact = lc.peer_contacts_per_week * room / DAYS_PER_WEEK
+        class_rate += contact * lc.mixing  # joint events: spread over the class pool
+        per_class = max(1.0, sc.population.class_size / lc.count)
+        size = min(a.lc_size_factor_max, max(a.lc_size_factor_min,
+                                             math.sqrt(a.reference_lc_size / per_class)))
+        community_rate = contact * (1 - lc.mixing) * size
+        if lc.vertical:
+            vertical_rate = a.vertical_contacts_per_week / DAYS_PER_WEEK
+            vertical_keep = a.vertical_clerkship_contact_kept
+    session_rate = 0.0
+    clerkships = frozenset(sc.calendar.clerkship_years)
+    if sg is not None and sg.sessions_per_month > 0:
+        session_rate = sg.sessions_per_month / DAYS_PER_MONTH * a.session_pair_contact
+    return Network(
+        contacts_to_tie=a.contacts_to_tie,
+        tie_memory_days=a.tie_memory_days,
+        homophily=a.homophily,
+        class_rate=class_rate,
+        community_rate=community_rate,
+        vertical_rate=vertical_rate,
+        session_rate=session_rate,
+        mentor_rate=mentor_rate,
+        class_pool=a.class_pool,
+        community_pool=a.community_pool,
+        group_size=sg.size if sg is not None else 0,
+        kept_years=sg.kept_years if sg is not None else 1,
+        session_years=frozenset(y for y in range(1, 5) if sg is not None
+                                and (sg.in_clerkships or y not in clerkships)),
+        clerkship_years=clerkships,
+        clerkship_contact=sc.calendar.clerkship_peer_contact,
+        vertical_keep=vertical_keep,
+        orientation_ties=lc.orientation_ties if lc is not None else 0,
+        mentor_year=pm.mentor_year if pm is not None else 0,
+        mentee_years=pm.mentee_years if pm is not None else (),
+        caseload=pm.mentees_per_mentor if pm is not None else 0,
+        match_any=bool(pm and pm.matching == "any"),
     )
 
 
@@ -207,16 +233,12 @@ def _interval(teaching: float, per_year: float) -> float:
 
 
 def _casework(sc: Scenario) -> Casework:
-    sup, co, pm, a = sc.support, sc.coaching, sc.peer_mentoring, sc.assumptions
+    sup, co, a = sc.support, sc.coaching, sc.assumptions
     faculty = [FacultyGroup("support", sup.faculty, case_slots(sup.protected_hours_per_week, sc),
                             sup.protected_hours_per_week)]
     if co is not None:
         faculty.append(FacultyGroup("coach", coach_count(sc), case_slots(coach_case_hours(sc), sc),
                                     co.protected_hours_per_week, co.students_per_coach))
-    if pm is not None:
-        per = pm.mentees_per_mentor
-        mentors = math.ceil(sc.population.class_size / per) * len(pm.mentee_years)
-        faculty.append(FacultyGroup("mentor", mentors, 0, 0.0, per))
     training = a.training_recovery if sc.leadership.training else 1.0
     return Casework(
         capacity=support_capacity(sc),

@@ -5,11 +5,13 @@ Opt-in (`--trace`): a run without it builds no log and its model code only tests
 at the end of the replication, stored as ``events.parquet``. Columns:
 
 ``student``, ``day`` (days since day 0), ``kind`` (``entry``, ``setback``, ``year_end``,
-``leave``, ``return``, ``exit``; an open set of names, so later mechanisms add their own),
-``other`` (another agent involved, e.g. a friend or a mentor; -1 if none), ``episode`` (the
-episode a setback became or a leave came from; -1 if none), ``detail`` (a setback's type, a
-year's result, an exit status; open too) and ``value`` (the strain at a setback, the class year
-at a year end, the planned return day of a leave).
+``leave``, ``return``, ``exit``, ``tie_formed``, ``tie_lost``; an open set of names, so later
+mechanisms add their own), ``other`` (another agent involved, e.g. the friend of a tie; -1 if
+none), ``episode`` (the episode a setback became or a leave came from; -1 if none), ``detail``
+(a setback's type, a year's result, an exit status, the context of a tie; open too) and
+``value`` (the strain at a setback, the class year at a year end, the planned return day of a
+leave, the friends after a tie event). The peer network logs its tie events in bulk
+(`tie_events.TieLog`, `EventLog.extend`); the rest of the model one by one (`EventLog.add`).
 
 Episode steps (noticed, referred, helped, ended) are not logged: they are in the episodes table.
 
@@ -30,6 +32,7 @@ import pandas as pd
 from lcsim.model.streams import EVENT_MARK, purpose_key
 
 EVENT_COLUMNS = ("student", "day", "kind", "other", "episode", "detail", "value")
+_DTYPES: dict[str, type] = {"l": np.int_, "H": np.uint16, "d": np.float64}  # array typecodes
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,20 @@ class EventLog:
         self.value.append(value)
         self.episode.append(episode)
         self.other.append(other)
+
+    def codes(self, names: list[str]) -> np.ndarray:
+        """The codes of `names` in the ``kind`` and ``detail`` columns (for `extend`)."""
+        return np.array([self._code(name) for name in names], np.uint16)
+
+    def extend(self, student: np.ndarray, day: np.ndarray, kind: np.ndarray, detail: np.ndarray,
+               value: np.ndarray, other: np.ndarray) -> None:
+        """Record many events at once: `kind` and `detail` as `codes`; every `student` must
+        be traced (the caller filters, in bulk)."""
+        for column, values in ((self.student, student), (self.day, day), (self.kind, kind),
+                               (self.detail, detail), (self.value, value),
+                               (self.other, other),
+                               (self.episode, np.full(len(student), -1))):
+            column.frombytes(np.ascontiguousarray(values, _DTYPES[column.typecode]).tobytes())
 
     def table(self) -> pd.DataFrame:
         """The log as a DataFrame (see the module docstring), in the order of events."""

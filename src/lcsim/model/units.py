@@ -16,3 +16,6 @@ DAYS_PER_HAZARD_MONTH = 30.0  # the month of `episodes.hazard_growth_per_month`
 DAYS_PER_WEEK = 7
 WEEKS_PER_YEAR = 52  # weeks of faculty time a year (protected hours, meeting load)
 EPS = 1e-9  # days: times closer than this count as the same instant
+BOOKING_DAYS = 28  # teaching days between bookings of the peer network's tie changes
+VERTICAL_POOL = 4  # partners in the class above of each student of a vertical community
+SENIOR_CLASSES = 3  # network-only classes in school at day 0 (mentors, vertical partners)

@@ -15,8 +15,17 @@ from typing import Protocol
 import pandas as pd
 
 from lcsim.outcomes.episodes import HELPED, durations, help_causes
-from lcsim.outcomes.registry import SUBGROUP_PREFIX
-from lcsim.outcomes.students import graduated_within, group_rates, left_school, took_leave
+from lcsim.outcomes.registry import SUBGROUP_FAMILIES
+from lcsim.outcomes.students import (
+    LOW_TIES_QUANTILE,
+    friend_exit_attrition,
+    graduated_within,
+    group_rates,
+    isolated,
+    left_school,
+    mentee_shares,
+    took_leave,
+)
 from lcsim.outcomes.tables import CHANNEL_GROUP, DISMISSED, STILL_OPEN, WITHDRAWN
 from lcsim.stats.competing import cumulative_incidence
 from lcsim.stats.survival import km_quantile
@@ -42,6 +51,14 @@ def _helped_within(episodes: pd.DataFrame) -> list[float]:
     """Cumulative incidence of help at each of `HELP_WITHIN_DAYS` (NaN without episodes)."""
     times, causes = help_causes(episodes)
     return [float(x) for x in cumulative_incidence(times, causes, HELPED, HELP_WITHIN_DAYS)]
+
+
+def _ties(st: pd.DataFrame) -> dict[str, float]:
+    """The peer network's year-1 figures (NaN without the columns or anyone enrolled then)."""
+    if "ties_year1" not in st or not st["ties_year1"].notna().any():
+        return {"isolated_share": float("nan"), "ties_p10_year1": float("nan")}
+    return {"isolated_share": float(isolated(st).mean()),
+            "ties_p10_year1": float(st["ties_year1"].quantile(LOW_TIES_QUANTILE))}
 
 
 def compute(result: ReplicationTables) -> dict[str, float]:
@@ -82,8 +99,12 @@ def compute(result: ReplicationTables) -> dict[str, float]:
         "identity_mean": float(st["identity"].mean()),
         "clinical_skills_mean": float(st["clinical_skills"].mean()),
         "queue_wait_median_days": _km(ep, "referred_at", "intervention_start", 0.5),
+        **_ties(st),
+        **mentee_shares(st),
     }
+    out["friend_exit_attrition"], out["no_friend_exit_attrition"] = friend_exit_attrition(st)
     sub = group_rates(st, by=["subgroup"])
-    for name, attrition in zip(sub["subgroup"], sub["attrition"], strict=True):
-        out[f"{SUBGROUP_PREFIX}{name}"] = float(attrition)
+    for prefix, metric in SUBGROUP_FAMILIES.items():
+        for name, value in zip(sub["subgroup"], sub[metric], strict=True):
+            out[f"{prefix}{name}"] = float(value)
     return out

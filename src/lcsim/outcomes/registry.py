@@ -6,6 +6,7 @@ without loading the model. `METRICS` is the source of the README glossary.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ON_TIME_SLACK = 0.01  # years: graduation at the year-end boundary counts as within
@@ -58,6 +59,27 @@ METRICS: tuple[Metric, ...] = (
     Metric("clinical_skills_mean", "mean clinical skills (0-1) at the end of year 2", True),
     Metric("queue_wait_median_days",
            "Kaplan–Meier median days from referral to the start of an intervention", False),
+    Metric("isolated_share",
+           "share of students enrolled at the end of their first year with at most one friend "
+           "in the peer network then (not yet read by the model: issue 11)", False),
+    Metric("ties_p10_year1",
+           "10th percentile of friends in the peer network at the end of the first year "
+           "(students enrolled then)", True),
+    Metric("friend_exit_attrition",
+           "attrition among students who lost a friend in the peer network (a tie at that "
+           "moment) to attrition while enrolled; NaN if nobody did. Descriptive: staying longer "
+           "means more chances to lose a friend", False),
+    Metric("no_friend_exit_attrition",
+           "attrition among students who lost no friend to attrition (the comparison for "
+           "friend_exit_attrition; it includes those who left early)", False),
+    Metric("unmatched_mentee_share",
+           "share of mentee-years (a student in school at the start of a class year with peer "
+           "mentoring) without a near-peer mentor: past the mentor class's capacity, or their "
+           "mentor had left, was on leave or was not in the mentor class then (NaN without "
+           "peer mentoring)", False),
+    Metric("mentor_lost_share",
+           "share of mentee-years whose near-peer mentor stopped mentoring during the year (an "
+           "episode, a leave or leaving; NaN without peer mentoring)", False),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
 # Kaplan–Meier quantiles: a replication whose curve never reaches the quantile (too few episodes
@@ -69,3 +91,25 @@ BEYOND_FOLLOW_UP = frozenset({
     "time_to_intervention_p90_days", "queue_wait_median_days"})
 HIGHER_IS_BETTER = {m.name: m.higher_is_better for m in METRICS}
 SUBGROUP_PREFIX = "attrition_sub_"  # plus the subgroup name, e.g. attrition_sub_urim
+ISOLATED_PREFIX = "isolated_sub_"  # isolated_share per subgroup, e.g. isolated_sub_urim
+SUBGROUP_FAMILIES = {SUBGROUP_PREFIX: "attrition", ISOLATED_PREFIX: "isolated_share"}
+"""Each family of per-subgroup metrics (prefix + subgroup name): the metric it splits, whose
+formula (`lcsim.outcomes.students.group_rates`) and better direction it shares."""
+SUBGROUP_PREFIXES = tuple(SUBGROUP_FAMILIES)
+
+
+def subgroup_family(metric: str) -> str | None:
+    """The metric a per-subgroup metric splits ('attrition_sub_urim' -> 'attrition'), or None
+    for a metric of all students."""
+    return next((m for p, m in SUBGROUP_FAMILIES.items() if metric.startswith(p)), None)
+
+
+def subgroup_metrics(columns: Iterable[str]) -> list[str]:
+    """The per-subgroup metrics among ``columns``: family by family, each sorted by name."""
+    cols = set(columns)
+    return [c for p in SUBGROUP_PREFIXES for c in sorted(cols) if c.startswith(p)]
+
+
+def direction(metric: str) -> bool | None:
+    """Whether higher is better (None: neither), for registry and per-subgroup metrics."""
+    return HIGHER_IS_BETTER.get(subgroup_family(metric) or metric)

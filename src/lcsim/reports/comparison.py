@@ -112,6 +112,13 @@ def render(cmp: Comparison, figures: Mapping[str, bytes]) -> str:
             "for them; the dashed line at 1 means demand equals protected time."),
         same_everywhere(cmp),
         "<h2>For whom: subgroups</h2>", equity(cmp),
+        "<h3>Friends at the end of year 1</h3>" if "ties_year1" in figures else "",
+        fig("ties_year1", "Share of students with at most a given number of friends in the "
+            "simulated peer network at the end of their first year (students enrolled then, "
+            "all replications pooled); lower curves mean more friends, and the dotted line "
+            "marks one friend (at most: isolated). These ties come from assumptions (contacts "
+            "needed to make a friend, the class and community pools, contact rates), not from "
+            "data, so read the differences between scenarios, not the levels."),
         stories(cmp),
         "<h2>Assumptions and limits</h2>", assumptions(cmp),
         "<h2>Provenance</h2>", provenance(cmp),

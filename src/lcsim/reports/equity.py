@@ -1,7 +1,8 @@
 """The 'for whom' section of the committee report: outcomes by student subgroup.
 
-Unlike the other sections it does not read comparison.csv: it takes attrition and 4-year
-graduation per subgroup and replication from each scenario's students.parquet
+Unlike the other sections it does not read comparison.csv: it takes attrition, 4-year
+graduation and the share of isolated students (at most one friend after year 1) per subgroup
+and replication from each scenario's students.parquet
 (`lcsim.outcomes.students.group_rates`, the formulas of the metrics) and pairs proposals with
 the reference replication by replication.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import html
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from lcsim.comparison.result import Comparison
 from lcsim.outcomes.students import group_rates
@@ -21,11 +23,14 @@ from lcsim.stats.intervals import mean_ci
 SUBGROUP_LABELS = {"urim": "URiM", "low_income": "Low income", "none": "Other students"}
 SUBGROUP_WORDS = {"urim": "URiM", "low_income": "low-income"}
 MEASURES = (("attrition", "Attrition (left without graduating)"),
-            ("graduated_4yr", "Graduated within 4 years"))
-STUDENT_COLUMNS = ["replication", "subgroup", "status", "years_to_graduate", "loa_count"]
+            ("graduated_4yr", "Graduated within 4 years"),
+           ("isolated_share", "At most one friend at the end of year 1 (students enrolled then)"))
+STUDENT_COLUMNS = ["replication", "subgroup", "status", "years_to_graduate", "loa_count",
+                   "ties_year1"]
 
 
-def _label(group: str) -> str:
+def subgroup_label(group: str) -> str:
+    """A subgroup's name for readers: 'urim' -> 'URiM', 'none' -> 'Other students'."""
     return SUBGROUP_LABELS.get(group, title(group))
 
 
@@ -53,7 +58,7 @@ def _cell(rates: dict[str, pd.DataFrame], cmp: Comparison, name: str, group: str
 
 def _table(rates: dict[str, pd.DataFrame], cmp: Comparison, groups: list[str], measure: str,
            words: str) -> str:
-    head = "".join(f"<th>{html.escape(_label(g))}</th>" for g in groups)
+    head = "".join(f"<th>{html.escape(subgroup_label(g))}</th>" for g in groups)
     body = []
     for name in cmp.names:
         cells = ("".join(_cell(rates, cmp, name, g, measure) for g in groups)
@@ -81,16 +86,19 @@ def equity(cmp: Comparison) -> str:
     for name in cmp.names:
         path = cmp.directory / name / "students.parquet"
         if path.is_file():
-            rates[name] = group_rates(pd.read_parquet(path, columns=STUDENT_COLUMNS))
+            have = set(pq.read_schema(path).names)  # older tables have no ties_year1
+            rates[name] = group_rates(pd.read_parquet(
+                path, columns=[c for c in STUDENT_COLUMNS if c in have]))
     if cmp.reference not in rates:
         return "<p class='muted'>No student table stored.</p>"
     groups = sorted({g for r in rates.values() for g in r["subgroup"]},
                     key=lambda g: (g == "none", g))
-    tables = [_table(rates, cmp, groups, measure, words) for measure, words in MEASURES]
+    tables = [_table(rates, cmp, groups, measure, words) for measure, words in MEASURES
+              if rates[cmp.reference][measure].notna().any()]
     ref = rates[cmp.reference]
     share = ref.groupby("subgroup")["students"].sum()
     share = share / share.sum()
-    mix = ", ".join(f"{_label(g)} {100 * share.get(g, 0):.0f}%" for g in groups)
+    mix = ", ".join(f"{subgroup_label(g)} {100 * share.get(g, 0):.0f}%" for g in groups)
     gap = _gap(ref.groupby("subgroup")["attrition"].mean(), groups, cmp.reference)
     return gap + (f"<p>Student mix: {html.escape(mix)}. Each cell: mean over replications (95% CI);"
             f" below it, the change from {html.escape(title(cmp.reference))} in percentage "

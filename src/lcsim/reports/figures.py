@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from lcsim.comparison.result import Comparison
 from lcsim.outcomes.episodes import help_curve
+from lcsim.outcomes.students import ISOLATED_TIES
 from lcsim.reports import plots, tornado
+from lcsim.reports.equity import subgroup_label
 from lcsim.reports.format import title
 
 HELP_HORIZON = 365.0  # days shown in the time-to-intervention figure
@@ -86,11 +89,30 @@ def draw_figures(cmp: Comparison) -> dict[str, bytes]:
     shares = table[table["metric"].isin(CHANNELS)][["scenario", "metric", "mean"]]
     shares = shares.rename(columns={"metric": "channel", "mean": "share"})
     keep("detection_channels", plots.channels(shares, order, CHANNELS, CHANNEL_LABELS))
+    ties = _ties_year1(cmp)
+    if len(ties):
+        groups = sorted(set(ties["subgroup"]), key=lambda g: (g == "none", g))
+        keep("ties_year1", plots.ties_ecdf(ties, order, [(g, subgroup_label(g)) for g in groups],
+                                           ISOLATED_TIES))
     for name in cmp.proposals:
         if cmp.drivers is not None and tornado.has_drivers(cmp.drivers, name):
             keep(tornado_name(name), tornado.tornado(cmp.drivers, name, title(name), order[0],
                                                      _draw_means(cmp, name)))
     return out
+
+
+def _ties_year1(cmp: Comparison) -> pd.DataFrame:
+    """scenario (display name), subgroup, ties: friends at the end of year 1 of the students
+    enrolled then, every replication, from each students.parquet that has them."""
+    parts = []
+    for name in cmp.names:
+        path = cmp.directory / name / "students.parquet"
+        if path.is_file() and "ties_year1" in pq.read_schema(path).names:
+            st = pd.read_parquet(path, columns=["subgroup", "ties_year1"]).dropna()
+            parts.append(pd.DataFrame({"scenario": title(name), "subgroup": st["subgroup"],
+                                       "ties": st["ties_year1"]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["scenario", "subgroup", "ties"])
 
 
 def tornado_name(proposal: str) -> str:

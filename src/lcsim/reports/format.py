@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from lcsim.outcomes.registry import SUBGROUP_PREFIX
+from lcsim.outcomes.registry import subgroup_family
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,13 @@ SHOW: dict[str, Show] = {
     "faculty_connected_share": Show("Students with a faculty connection in year 1", "share"),
     "identity_mean": Show("Professional identity at end of year 2 (0-1)", "score"),
     "clinical_skills_mean": Show("Clinical skills at end of year 2 (0-1)", "score"),
+    "isolated_share": Show("Students with at most one friend after year 1", "share"),
+    "ties_p10_year1": Show("Friends after year 1, lowest 10%", "number"),
+    "friend_exit_attrition": Show("Attrition of students who lost a friend who left", "share"),
+    "no_friend_exit_attrition": Show("Attrition of students who lost no friend who left",
+                                     "share"),
+    "unmatched_mentee_share": Show("Mentee-years without a peer mentor", "share"),
+    "mentor_lost_share": Show("Mentee-years whose peer mentor stopped", "share"),
 }
 MINUS = "\u2212"
 
@@ -84,9 +91,9 @@ def _day_digits(*xs: float) -> int:
 
 
 def _kind(metric: str) -> str:
-    """How a metric reads: share, days, ratio, score or number (subgroup attrition: share)."""
-    return SHOW.get(metric, Show(metric, "share" if metric.startswith(SUBGROUP_PREFIX)
-                                 else "number")).kind
+    """How a metric reads: share, days, ratio, score or number (a per-subgroup metric: as the
+    metric it splits)."""
+    return SHOW.get(subgroup_family(metric) or metric, Show(metric, "number")).kind
 
 
 def fmt_value(metric: str, x: float) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "point_ranges",
     "save_png",
     "style",
+    "ties_ecdf",
 ]
 
 REFERENCE_COLOR = "#6b6b6b"
@@ -262,4 +263,36 @@ def channels(shares: pd.DataFrame, order: Sequence[str], channel_order: Sequence
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(channel_order),
                   fontsize=8.5, frameon=False)
         ax.grid(axis="y", visible=False)
+    return fig
+
+
+def ties_ecdf(ties: pd.DataFrame, order: Sequence[str], groups: Sequence[tuple[str, str]],
+              isolated: int) -> Figure:
+    """Share of students with at most x friends, one line per scenario, one panel per subgroup.
+
+    ``ties`` has columns ``scenario`` (display name), ``subgroup`` and ``ties`` (friends at the
+    end of year 1, students enrolled then, all replications pooled); ``groups`` gives each
+    panel's subgroup and title; a dotted line marks ``isolated`` friends (at most: isolated).
+    """
+    colours = palette(order)
+    with style():
+        fig, axes = _grid(len(groups), 3, 3.4)
+        top = float(ties["ties"].quantile(0.99)) if len(ties) else 1.0
+        for ax, (group, name) in zip(axes, groups, strict=True):
+            mine = ties[ties["subgroup"] == group]
+            for scenario in order:
+                x = np.sort(mine.loc[mine["scenario"] == scenario, "ties"].to_numpy(float))
+                if not x.size:
+                    continue
+                ax.step(np.concatenate(([0.0], x)), 100.0 * np.arange(x.size + 1) / x.size,
+                        where="post", color=colours[scenario], label=scenario,
+                        linewidth=2.2 if scenario == order[0] else 1.6,
+                        linestyle="--" if scenario == order[0] else "-")
+            ax.axvline(isolated, color="black", linewidth=0.7, linestyle=":")
+            ax.set_xlim(0, max(top, isolated + 1.0))
+            ax.set_ylim(0, 101)
+            ax.set_title(name, fontsize=9.5)
+            ax.set_xlabel("friends at the end of year 1", fontsize=8.5)
+        axes[0].set_ylabel("% of students with at most this many", fontsize=8.5)
+        axes[0].legend(loc="lower right", fontsize=8, frameon=True)
     return fig

@@ -3,8 +3,9 @@
 `read_lives` reads the student's row, episodes and events (``events.parquet``, written with
 ``--trace``) of one replication from each scenario directory; `chronology` turns one life into
 dated lines (entry, setbacks and whether each became an episode, each episode's steps, leaves,
-returns, year results, the exit); `render` prints one life, or several side by side, with the
-lines that are the same under every structure (common random numbers) printed once.
+returns, ties formed and lost (`story_ties`), year results, the exit); `render` prints one
+life, or several side by side, with the lines that are the same under every structure (common
+random numbers) printed once.
 Nothing here runs the model: the picks of `lcsim story --pick` are in `story_pick`.
 """
 
@@ -20,10 +21,11 @@ from typing import Any
 import pandas as pd
 
 from lcsim.experiment.errors import RunError
+from lcsim.reports.story_ties import tie_lines
 
 DAYS_PER_YEAR = 365.0  # the model's year (lcsim.model.units; reports do not import the model)
 DAYS_PER_WEEK = 7.0
-CHANNEL_WORDS = {"self": "the student (self-referral)", "peer": "a peer",
+CHANNEL_WORDS = {"self": "the student (self-referral)", "peer": "a friend",
                  "mentor": "a near-peer mentor", "coach": "their coach",
                  "facilitator": "a small-group facilitator", "advisor": "their advisor",
                  "institution": "the institution (early-alert)"}
@@ -148,6 +150,9 @@ def _episode_lines(ep: Any) -> list[Line]:
                   f"→ it became a {ep.type} episode (severity {int(ep.severity)})")]
     if not math.isnan(ep.detected_at):
         channel = CHANNEL_WORDS.get(ep.channel, str(ep.channel))
+        who = int(getattr(ep, "noticed_by", -1))  # tables before issue 11 have no column
+        if who >= 0:
+            channel += f", student {who}"
         lines.append(Line(ep.detected_at, 3, f"noticed by {channel}, "
                           f"{_after(ep.detected_at, onset)}"))
     if not math.isnan(ep.referred_at):
@@ -184,6 +189,10 @@ def chronology(life: Life) -> list[Line]:
     entry = float(life.student["entry"])
     lines = [line for ev in life.events.itertuples()
              if (line := _event_line(ev, entry)) is not None]
+    left = (math.nan if life.student["status"] == "enrolled"
+            else float(life.student["exit_time"]))
+    lines.extend(Line(day, 7, text)
+                 for day, text in tie_lines(life.events, entry, left, DAYS_PER_YEAR))
     for ep in life.episodes.itertuples():
         lines.extend(_episode_lines(ep))
     return sorted(lines, key=lambda x: (round(x.day, 6), x.order))
