@@ -61,7 +61,7 @@ METRICS: tuple[Metric, ...] = (
            "Kaplan–Meier median days from referral to the start of an intervention", False),
     Metric("isolated_share",
            "share of students enrolled at the end of their first year with at most one friend "
-           "in the peer network then (not yet read by the model: issue 11)", False),
+           "in the peer network then", False),
     Metric("ties_p10_year1",
            "10th percentile of friends in the peer network at the end of the first year "
            "(students enrolled then)", True),
