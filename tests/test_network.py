@@ -86,6 +86,20 @@ def test_a_tie_dissolves_its_memory_after_contact_stops_unless_contact_resumes()
     assert net.c0[1] == 0.0  # a lost tie starts again from no contact
 
 
+def test_a_tie_whose_contact_stops_at_a_year_start_dissolves_after_its_memory() -> None:
+    """A year start that ends a tie's contact (one student repeats, graduates or takes a
+    research year) starts its memory, as a leave does (year starts set rates in bulk)."""
+    net = network(2, [pair(0.5)])
+    net.year_start(0.0, np.array([1, 1]))
+    net.step(1000.0)
+    assert net.degree.tolist() == [1, 1]
+    net.year_start(1000.0, np.array([1, 2]))  # no class contact across class years
+    memory = float(net.memory(np.array([0]))[0])
+    assert net.rate[0] == 0.0 and net.change_at[0] == pytest.approx(1000.0 + memory, rel=1e-6)
+    net.step(1000.0 + memory + 0.01)
+    assert net.degree.tolist() == [0, 0]
+
+
 def test_a_repeater_loses_class_contact_and_keeps_a_vertical_communitys() -> None:
     """2 classes x 8 students, 1 community; student 3 repeats year 1 (design §7, test 5)."""
     ids = np.arange(16)

@@ -41,7 +41,8 @@ def test_ties_formed_minus_lost_are_each_students_friends_at_the_end(full) -> No
     n = len(model.students)
     sign = np.where(ties["kind"] == "tie_formed", 1, -1)
     count = np.bincount(ties["student"], sign, minlength=n).astype(int)
-    assert (count == net.degree[:n]).all() and net.degree[:n].sum() > 100
+    # (at the end most friendships have faded: the students have left)
+    assert (count == net.degree[:n]).all() and (sign > 0).sum() > 100
     assert (ties.groupby("kind").size() > 0).all()  # some ties were lost too
     last = ties.sort_values("day", kind="stable").groupby("student")["value"].last()
     assert (last.to_numpy() == net.degree[last.index]).all()  # friends after each change

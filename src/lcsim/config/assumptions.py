@@ -34,7 +34,7 @@ class Assumptions(BaseModel):
         description="informal contacts a week with classmates for a student without a community "
         "(drives tie growth and the peer channel of detection)")
     tie_half: float = Field(
-        16.0, gt=0.0, le=100.0,
+        12.5, gt=0.0, le=100.0,
         description="friends at which the tie factor T/(T + tie_half) is 0.5")
     reference_lc_size: float = Field(
         30.0, gt=0.0, le=10_000.0,

@@ -174,7 +174,8 @@ class Community(Part):
         3.0, ge=0.0, le=50.0, description="informal contacts with LC peers a week")
     orientation_ties: int = Field(
         0, ge=0, le=50, description="community classmates who are friends from the first day "
-        "(an orientation retreat)")
+        "(an orientation retreat): the nearest on each side of a ring, so an odd number is "
+        "rounded up to the next even one")
     activities_before_exams: bool = Field(
         False, description="LC activities placed in the week before each exam block")
     mixing: float = Field(

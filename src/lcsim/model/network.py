@@ -185,7 +185,8 @@ class PeerNetwork:
     def _set(self, idx: slice | np.ndarray, rate: np.ndarray) -> None:
         """New contact rates from the clock on: when each pair becomes a tie or a tie
         dissolves."""
-        now, tie, old = self.clock, self.tie[idx], self.rate[idx]
+        # copies: with a slice these would be views, and `old` would read the new rates
+        now, tie, old = self.clock, self.tie[idx].copy(), self.rate[idx].copy()
         self.c0[idx] += (old - rate) * np.float32(now)  # the contacts so far stay as they are
         self.rate[idx] = rate
         on = rate > 0

@@ -51,8 +51,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("detected_by_institution", "share of noticed episodes flagged by grades", None),
     Metric("faculty_load_ratio",
            "faculty hours demanded (meetings, sessions, cases) / hours protected", False),
-    Metric("belonging_mean", "mean belonging (0-1) at the end of year 2", True),
-    Metric("peer_ties_mean", "mean number of peer ties at the end of year 2", True),
+    Metric("belonging_mean",
+           "mean belonging (0-1) at the end of year 2, among students still enrolled then "
+           "(a structure that keeps more students at risk can score lower)", True),
+    Metric("peer_ties_mean",
+           "mean number of friends in the peer network at the end of year 2, among students "
+           "still enrolled then", True),
     Metric("faculty_connected_share",
            "share with >= 2 one-to-one meetings with the same faculty member in year 1", True),
     Metric("identity_mean", "mean professional identity (0-1) at the end of year 2", True),
@@ -76,7 +80,9 @@ METRICS: tuple[Metric, ...] = (
            "share of mentee-years (a student in school at the start of a class year with peer "
            "mentoring) without a near-peer mentor: past the mentor class's capacity, or their "
            "mentor had left, was on leave or was not in the mentor class then (NaN without "
-           "peer mentoring)", False),
+           "peer mentoring). When one mentor class serves two mentee years and its capacity "
+           "binds, the last cohort's later year finds it free, so over a short follow-up the "
+           "share is below its steady state", False),
     Metric("mentor_lost_share",
            "share of mentee-years whose near-peer mentor stopped mentoring during the year (an "
            "episode, a leave or leaving; NaN without peer mentoring)", False),
