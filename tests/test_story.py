@@ -29,7 +29,7 @@ def _write(directory: Path, **tables: pd.DataFrame) -> Path:
 
 def _hand_built(directory: Path) -> Path:
     """Student 7 of cohort 1 (entry day 365): two setbacks, a leave, a return, a year passed,
-    an episode noticed by a friend (student 412), never helped, and a withdrawal."""
+    an episode noticed by a friend (student 8), never helped, and a withdrawal."""
     students = pd.DataFrame({
         "replication": [0, 0], "student": [7, 8], "cohort": [1, 1], "subgroup": ["urim", "none"],
         "community": [2, 3], "coach": [-1, 4], "entry": [365.0, 365.0],
@@ -40,7 +40,7 @@ def _hand_built(directory: Path) -> Path:
         "detected_at": [500.0, 1125.0], "channel": ["advisor", "peer"],
         "referred_at": [NAN, NAN], "intervention_start": [NAN, NAN],
         "resolved_at": [NAN, NAN], "ended_at": [515.0, 1165.0], "outcome": ["loa", "withdrew"],
-        "noticed_by": [-1, 412]})
+        "noticed_by": [-1, 8]})
     rows = [(7, 365.0, "entry", -1, "urim", 1.0), (7, 395.0, "setback", -1, "personal", 0.0),
             (7, 465.0, "setback", 4, "academic", 0.5), (7, 515.0, "leave", 4, "academic", 730.0),
             (7, 730.0, "return", -1, "", 1.0), (7, 1095.0, "year_end", -1, "passed", 1.0),
@@ -65,7 +65,7 @@ Student 7, replication 0: entered with cohort 1, subgroup urim, community 2
   end of year 2      passed class year 1
   year 3, week 2     a personal setback
                      → it became a wellbeing episode (severity 1)
-  year 3, week 5     noticed by a friend, student 412, 20 days after it began
+  year 3, week 5     noticed by a friend, student 8, 20 days after it began
   year 3, week 11    the wellbeing episode ended: the student withdrew
                      left the school (withdrew)
 
@@ -80,6 +80,18 @@ def test_a_hand_built_chronology_is_told_exactly(tmp_path: Path) -> None:
     data = story.to_json()
     assert data["student"] == 7 and data["outcomes"]["run"]["status"] == "withdrawn"
     assert [x["when"] for x in data["lines"]][:2] == ["year 1, week 5", "year 1, week 15"]
+
+
+def test_a_noticer_of_the_senior_classes_is_not_named_as_a_student(tmp_path: Path) -> None:
+    """Ids past the last simulated student belong to the network's senior classes of day 0,
+    which have no row of their own."""
+    run = _hand_built(tmp_path / "run")
+    episodes = pd.read_parquet(run / "episodes.parquet")
+    episodes["noticed_by"] = [-1, 412]
+    episodes.to_parquet(run / "episodes.parquet")
+    text = api.story(run, student=7).text()
+    assert "noticed by a friend, a student of a class already in school on day 0" in text
+    assert "412" not in text
 
 
 def test_picks_choose_among_traced_students_reproducibly(tmp_path: Path) -> None:

@@ -117,6 +117,10 @@ def read_life(name: str, directory: Path, replication: int, student: int) -> Lif
     rows = pd.read_parquet(directory / "students.parquet", filters=_where(replication, student))
     episodes = pd.read_parquet(directory / "episodes.parquet",
                                filters=_where(replication, student))
+    if "noticed_by" in episodes:  # ids past the last student: the senior classes of day 0
+        ids = pd.read_parquet(directory / "students.parquet", columns=["student"],
+                              filters=_where(replication))["student"]
+        episodes["senior"] = episodes["noticed_by"] > ids.max()
     return Life(name, rows.iloc[0].to_dict(), episodes.sort_values("onset", kind="stable"),
                 events)
 
@@ -152,7 +156,8 @@ def _episode_lines(ep: Any) -> list[Line]:
         channel = CHANNEL_WORDS.get(ep.channel, str(ep.channel))
         who = int(getattr(ep, "noticed_by", -1))  # tables before issue 11 have no column
         if who >= 0:
-            channel += f", student {who}"
+            channel += (", a student of a class already in school on day 0" if
+                        getattr(ep, "senior", False) else f", student {who}")
         lines.append(Line(ep.detected_at, 3, f"noticed by {channel}, "
                           f"{_after(ep.detected_at, onset)}"))
     if not math.isnan(ep.referred_at):
