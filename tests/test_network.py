@@ -34,6 +34,12 @@ def network(n: int, contexts: list[Context], table: np.ndarray | None = None,
                        tie_memory_days=180.0, homophily=homophily, orientation=orientation)
 
 
+def hazard(net: PeerNetwork, s: int, notice: float, difficulty_factor: float) -> float:
+    """Hazard a teaching day that a friend of `s` notices an episode beginning at the clock:
+    `notice` x the friends' weighted contact rates (as `Rules.detection` sums them)."""
+    return notice * float(net.friend_rates(s, net.clock, difficulty_factor)[1].sum())
+
+
 def pair(rate: float, code: int = CLASS) -> Context:
     return Context(code, np.array([0]), np.array([1]), rate, spread=False)
 
@@ -73,7 +79,7 @@ def test_a_tie_dissolves_its_memory_after_contact_stops_unless_contact_resumes()
     assert net.rate.tolist() == [0.0, 0.0]
     end = 1000.0 + net.memory(np.arange(net.pairs)).astype(np.float32)
     np.testing.assert_allclose(net.change_at, end, rtol=1e-6)
-    assert net.friend_hazard(0, 1.0, 1.0) == 0.0  # an away friend gives no support
+    assert hazard(net, 0, 1.0, 1.0) == 0.0  # an away friend gives no support
     first = int(np.argmin(end))
     net.year_start(float(end[first]) - 0.01, np.array([1, 1, 1]))  # back before the first ends
     assert net.degree.tolist() == [1, 2, 1] and np.isinf(net.change_at).all()
@@ -200,16 +206,16 @@ def test_spread_contact_with_homophily() -> None:
     np.testing.assert_allclose(net.rate, [2 / 3 + 1.0, 1 / 3 + 1.0], rtol=1e-3)
 
 
-def test_friend_hazard_counts_ties_by_contact_and_friends_in_difficulty() -> None:
+def test_friends_notice_by_contact_and_less_when_in_difficulty() -> None:
     i, j = np.array([0, 0, 1]), np.array([1, 2, 2])
     net = network(4, [Context(CLASS, i, j, 0.25, False)])
     net.year_start(0.0, np.ones(4, int))
-    assert net.friend_hazard(0, 0.1, 0.5) == 0.0  # no ties yet
+    assert hazard(net, 0, 0.1, 0.5) == 0.0  # no ties yet
     net.step(10_000.0)
-    assert net.friend_hazard(3, 0.1, 0.5) == 0.0  # a student without pairs
-    assert net.friend_hazard(0, 0.1, 0.5) == pytest.approx(0.1 * 0.5)
+    assert hazard(net, 3, 0.1, 0.5) == 0.0  # a student without pairs
+    assert hazard(net, 0, 0.1, 0.5) == pytest.approx(0.1 * 0.5)
     net.in_difficulty[2] = True
-    assert net.friend_hazard(0, 0.1, 0.5) == pytest.approx(0.1 * (0.25 + 0.125))
+    assert hazard(net, 0, 0.1, 0.5) == pytest.approx(0.1 * (0.25 + 0.125))
 
 
 def test_orientation_ties_form_at_entry_and_live_by_contact() -> None:

@@ -241,10 +241,6 @@ class SchoolNetwork:
         self.kept = self.net.ties_at[:self.roster.real].copy()
         del self.net
 
-    def ties_now(self, sid: int, now: float) -> int:
-        """Friends of a student at calendar day `now` (the current time of the run), exactly."""
-        return self.net.ties_now(sid, to_teaching(now, self.teaching))
-
     def friends(self, sid: int) -> int:
         """Friends of a student as booked by the network's clock (every BOOKING_DAYS teaching
         days): what belonging reads, a lookup (an exact count costs ~10 µs a call, and

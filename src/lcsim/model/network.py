@@ -226,18 +226,6 @@ class PeerNetwork:
             else:
                 np.add.at(self.degree, ends, d)
 
-    def friend_hazard(self, s: int, notice: float, difficulty_factor: float) -> float:
-        """Hazard a teaching day that a friend notices an episode of `s` beginning now:
-        `notice` x the sum over s's ties of the tie's contact rate (0 once the friend is away),
-        times `difficulty_factor` for a friend in difficulty. 0 without ties."""
-        k = self.pairs_of(s)
-        k = k[self.tie[k]]
-        if not k.size:
-            return 0.0
-        busy = self.in_difficulty[self.pi[k] + self.pj[k] - s]
-        weight = np.where(busy, np.float32(difficulty_factor), np.float32(1.0))
-        return notice * float(self.rate[k] @ weight)
-
     def nbytes(self) -> int:
         """Bytes held by the network's arrays (for the benchmarks)."""
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))

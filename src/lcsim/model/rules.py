@@ -3,8 +3,8 @@
 `Rules` holds the formulas that turn a student's situation into belonging, ties, identity,
 skills, the hazard of leaving, the detection channels (one hazard clock, `detection.py`) and
 the referral delay (docs/model.md sections 6.1-6.5), apart from the event handling. It reads
-only the `Structure` and each student's schedule phases, so it can be used without a
-simulation clock.
+the `Structure`, each student's schedule phases, the peer network (friends) and who mentors
+whom, never the simulation clock: times are passed in.
 """
 
 from __future__ import annotations
