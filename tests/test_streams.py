@@ -288,3 +288,27 @@ def test_keyed_uniforms_reject_keys_out_of_range() -> None:
         Streams(1).keyed_uniforms("net-tie", np.array([-1]), np.array([0]))
     with pytest.raises(ValueError):
         Streams(1).keyed_uniforms("net-tie", np.array([2**32]), np.array([0]))
+
+
+def test_fast_counter_writes_give_the_documented_philox_numbers() -> None:
+    """`event_uniforms` equals a fresh numpy Philox with counter (0, 0, student, index), both
+    through the fast ctypes counter write and through the `state` setter it falls back to, for
+    any order of calls and block lengths (a wrong struct offset would break CRN silently)."""
+    from lcsim.model import streams as mod
+
+    key = Streams(77)._child(purpose_key("personal-setback"), mod.EVENT_MARK).generate_state(
+        2, np.uint64)
+    calls = [(3, 0, 16), (3, 1, 5), (2**31, 7, 1), (0, 0, 16), (599, 2**20, 9), (3, 0, 16)]
+    want = [np.random.Generator(np.random.Philox(key=key, counter=[0, 0, s, i])).random(n)
+            for s, i, n in calls]
+    assert mod._FAST_OK  # the fast path is in use on the numpy this project installs
+    for fast in (True, False):
+        saved, mod._FAST_OK = mod._FAST_OK, fast
+        try:
+            draw = mod._counter_generator(key)
+        finally:
+            mod._FAST_OK = saved
+        got = [draw(s, i, n) for s, i, n in calls]
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), fast
+    got = Streams(77).event_uniforms("personal-setback", 599, 2**20, 9)
+    assert np.array_equal(got, want[4])

@@ -14,20 +14,28 @@ import math
 from collections.abc import Iterable
 
 Item = tuple[float, int]
+MIN_WIDTH = 0.25  # days: the default bucket width's floor
 
 
 class BucketQueue:
     """Items (time, key) with 0 <= time; times past `horizon` share the last bucket."""
 
-    def __init__(self, items: Iterable[Item], horizon: float, width: float = 0.25) -> None:
+    def __init__(self, items: Iterable[Item], horizon: float, width: float | None = None
+                 ) -> None:
+        """`width`: days a bucket spans; by default about one initial item per bucket, and
+        never under `MIN_WIDTH` (a small school gets few wide buckets, not thousands of
+        empty ones to allocate and step over; a large one gets `MIN_WIDTH`)."""
+        items = list(items)
+        if width is None:
+            width = max(MIN_WIDTH, horizon / max(len(items), 1))
         if not (width > 0 and math.isfinite(horizon) and horizon >= 0):
             raise ValueError(f"need width > 0 and a finite horizon >= 0, got {width}, {horizon}")
         self.width = width
         self.buckets: list[list[Item]] = [[] for _ in range(int(horizon // width) + 2)]
-        self.size = 0
+        self.size = len(items)
+        last = len(self.buckets) - 1
         for item in items:
-            self.buckets[self._index(item[0])].append(item)
-            self.size += 1
+            self.buckets[min(int(item[0] // width), last)].append(item)
         self.current = 0  # the bucket being served: sorted, its items from `pos` on are left
         self.pos = 0
         self.buckets[0].sort()

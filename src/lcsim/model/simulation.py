@@ -13,6 +13,8 @@ in a leave of absence. The model does no I/O: `run()` returns a `RunResult` of t
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import simpy
@@ -49,6 +51,11 @@ class Model:
                  record_setbacks: bool = False, trace: Trace | None = None) -> None:
         """`record_setbacks`: keep every setback for the setbacks table (tests, diagnostics);
         `trace`: keep the event log of a share of students (`trace.py`)."""
+        with _no_gc():
+            self._build(scenario, seed, record_setbacks, trace)
+
+    def _build(self, scenario: Scenario, seed: np.random.SeedSequence | int,
+               record_setbacks: bool, trace: Trace | None) -> None:
         self.structure: Structure = Structure.from_scenario(scenario)
         self.streams = Streams(seed)
         self.env = env = simpy.Environment()
@@ -76,16 +83,9 @@ class Model:
 
     def run(self) -> RunResult:
         """Run to the end of the last cohort's follow-up and return the tables."""
-        # The model makes many long-lived objects and frees them together at the end, so the
-        # cyclic collector's full passes would cost time super-linear in school size.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _no_gc():
             self.env.run(until=self.structure.calendar.horizon + 1.0)
             return self._result()
-        finally:
-            if enabled:
-                gc.enable()
 
     def _result(self) -> RunResult:
         self.network.release()  # its arrays go before the tables are built: a lower peak
@@ -107,3 +107,20 @@ class Model:
                          setback_table(self.setbacks.record), totals,
                          faculty_table(self.faculty, self.mentoring.rows()),
                          None if self.log is None else self.log.table())
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while inside (and back to what it was after).
+
+    The model makes many long-lived objects and frees them together at the end, so the
+    collector's passes while building and running it would cost time super-linear in school
+    size and find nothing to free.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
