@@ -3,7 +3,7 @@
     python benchmarks/bench_model.py            # full: default size, 10k and 100k students
     python benchmarks/bench_model.py --quick    # default size only
 
-Figures (median of >= 5 runs): seconds per replication of the baseline and of the richest
+Figures (median of 9 interleaved runs): seconds per replication of the baseline and of the richest
 shipped LC scenario (class of 150, default cohorts); the model's events/s; a bare-SimPy
 reference measured in the same run (600 processes doing 208 timeouts each with random delays);
 their ratio. Scaling: peak RSS over the interpreter's baseline per student at 100,000 students,
@@ -140,22 +140,34 @@ print(json.dumps({{"seconds": el, "base_kb": base, "peak_kb": peak, "network_sec
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="skip the 10k/100k scaling runs")
     parser.add_argument("--scaled", default="baseline", help="scenario of the 10k/100k runs")
     args = parser.parse_args()
-    ref = statistics.median(bare_simpy(i) for i in range(args.repeats))
+    # Interleaved: each repeat times the reference and then each scenario, so that a slow
+    # spell of a shared machine falls on both sides of a ratio (the ratio of each repeat's
+    # own times, then their median; single runs here swing by 30%).
+    names = ("baseline", "equity-lc")
+    refs, runs = [], {name: [] for name in names}
+    for seed in range(args.repeats):
+        refs.append(bare_simpy(seed))
+        for name in names:
+            runs[name].append(one_replication(SCENARIOS / f"{name}.yaml", seed))
+    ref = statistics.median(refs)
     print(f"bare SimPy reference (600 procs x 208 timeouts): {ref:.3f} s "
-          f"({600 * 208 / ref:,.0f} events/s)")
-    for name in ("baseline", "equity-lc"):
-        runs = [one_replication(SCENARIOS / f"{name}.yaml", seed) for seed in range(args.repeats)]
-        sec = statistics.median(r[0] for r in runs)
-        events = statistics.median(r[1] for r in runs)
-        net = statistics.median(r[2]["seconds"] for r in runs)
+          f"({600 * 208 / ref:,.0f} events/s; fastest {min(refs):.3f} s)")
+    for name in names:
+        sec = statistics.median(r[0] for r in runs[name])
+        events = statistics.median(r[1] for r in runs[name])
+        net = statistics.median(r[2]["seconds"] for r in runs[name])
+        paired = statistics.median(r[0] / x for r, x in zip(runs[name], refs, strict=True))
+        first = runs[name][0][2]
         print(f"{name:>10}: {sec:.3f} s/replication, {events:,.0f} events, "
-              f"{events / sec:,.0f} events/s, ratio to reference {sec / ref:.2f}; of which the "
-              f"network {net * 1000:.1f} ms = {net / ref:.3f} x reference "
-              f"({runs[0][2]['pairs']:.1f} pairs, {runs[0][2]['bytes']:,.0f} bytes a student)")
+              f"{events / sec:,.0f} events/s, ratio to reference {paired:.2f} (median of "
+              f"{args.repeats} paired ratios; fastest/fastest "
+              f"{min(r[0] for r in runs[name]) / min(refs):.2f}); of which the network "
+              f"{net * 1000:.1f} ms = {net / ref:.3f} x reference ({first['pairs']:.1f} pairs, "
+              f"{first['bytes']:,.0f} bytes a student)")
     if args.quick:
         return
     small, large = scaled(10_000, args.scaled), scaled(100_000, args.scaled)

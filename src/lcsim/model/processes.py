@@ -50,9 +50,8 @@ def school_calendar(env: simpy.Environment, calendar: Calendar, progression: Pro
             if year_start + day > env.now:
                 yield env.timeout(year_start + day - env.now)
             licensing = day == licensing_day
-            for s in list(enrolled.values()):
-                if sits_exams(s) and (not licensing or s.year == licensing_year):
-                    setbacks.exam(s, licensing)
+            setbacks.exams([s for s in enrolled.values() if sits_exams(s)
+                            and (not licensing or s.year == licensing_year)], licensing)
         yield env.timeout(year_start + DAYS_PER_YEAR - env.now)
         for s in list(enrolled.values()):
             progression.year_end(s)

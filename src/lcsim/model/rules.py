@@ -66,7 +66,8 @@ def severity(rates: EpisodeRates, u: float) -> int:
 class Rules:
     """Formulas of the model that depend only on state, not on event handling."""
 
-    __slots__ = ("structure", "phases", "clerkship", "teaching", "network", "mentoring")
+    __slots__ = ("structure", "phases", "clerkship", "teaching", "network", "mentoring",
+                 "_belonging")
 
     def __init__(self, structure: Structure, phases: np.ndarray, network: SchoolNetwork,
                  mentoring: Mentoring | None = None) -> None:
@@ -79,6 +80,9 @@ class Rules:
         self.phases: np.ndarray = phases
         self.clerkship: frozenset[int] = structure.calendar.clerkship_years
         self.teaching: float = structure.calendar.teaching
+        dev = structure.development  # read at every setback: its numbers, looked up once
+        self._belonging = (dev.belonging_base, dev.belonging_per_tie, structure.peers.tie_half,
+                           dev.belonging_mentor, dev.belonging_connected)
 
     def in_clerkship(self, s: Student) -> bool:
         """Whether the student's current year is a clerkship year."""
@@ -102,11 +106,11 @@ class Rules:
                   ties: float | None = None) -> float:
         """Belonging (0-1) at day `t`: friends (`ties`, default: the network's now), subgroup
         offset, a mentor, a faculty connection."""
-        dev = self.structure.development
-        ties = self.peer_ties(s, t) if ties is None else ties
-        b = dev.belonging_base + s.belonging_offset
-        b += dev.belonging_per_tie * ties / (ties + self.structure.peers.tie_half)
-        b += dev.belonging_mentor * self.mentored(s, year) + dev.belonging_connected * s.connected
+        base, per_tie, half, mentor, connected = self._belonging
+        if ties is None:
+            ties = self.network.friends(s.id)  # = peer_ties(s, t), without the call
+        b = base + s.belonging_offset + per_tie * ties / (ties + half)
+        b += mentor * self.mentored(s, year) + connected * s.connected
         return min(1.0, max(0.0, b))
 
     def identity(self, s: Student, t: float) -> float:

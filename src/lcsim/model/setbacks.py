@@ -9,6 +9,7 @@ strain from recent setbacks raises it. An episode then runs its course (`episode
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import simpy
@@ -62,16 +63,18 @@ class Setbacks:
         """The student's next personal setback falls in a leave: it does not happen."""
         self._next_personal(s)
 
-    def exam(self, s: Student, licensing: bool) -> None:
-        """The student sits an exam block (or the licensing exam): a setback or not."""
-        rates, k = self.rates, s.n_exams
-        s.n_exams += 1
-        u = float(self.exam_u[s.id, k]) if k < self.exam_draws else 1.0  # (never in follow-up)
+    def exams(self, sitting: Iterable[Student], licensing: bool) -> None:
+        """Students sit an exam block (or the licensing exam): each has a setback or not, from
+        their next pre-drawn exam uniform. One call a block: about 10,000 sittings a run."""
+        rates, exam_u, draws = self.rates, self.exam_u, self.exam_draws
         p = rates.licensing_prob if licensing else rates.academic_prob
-        if s.fails:
-            p = min(1.0, p * rates.probation_multiplier)
-        if u < p:
-            self._setback(s, False, self._uniforms("academic-setback", s, k), licensing)
+        on_probation = min(1.0, p * rates.probation_multiplier)
+        for s in sitting:
+            k = s.n_exams
+            s.n_exams = k + 1
+            u = float(exam_u[s.id, k]) if k < draws else 1.0  # (never in follow-up)
+            if u < (on_probation if s.fails else p):
+                self._setback(s, False, self._uniforms("academic-setback", s, k), licensing)
 
     def _setback(self, s: Student, personal: bool, u: np.ndarray,
                  licensing: bool = False) -> None:
