@@ -166,6 +166,21 @@ def test_queue_binds_in_a_tight_school() -> None:
     check_capacity_in_records(result, sc, capacity)
 
 
+def test_agent_state_is_plain_python_scalars() -> None:
+    """Students' and episodes' fields are Python scalars, never numpy ones: the model's
+    per-event arithmetic reads them (a numpy bool in `connected` once made every belonging a
+    numpy float, 6% of a replication's time), and the tables assume plain values."""
+    model = Model(build_scenario(base=FULL_LC, class_size=40), SEED)
+    model.env.run(until=model.structure.calendar.horizon + 1.0)
+    agents = [*model.students, *model.setbacks.episodes]
+    assert model.setbacks.episodes
+    odd = {(type(a).__name__, name, type(getattr(a, name)).__name__) for a in agents
+           for name in a.__slots__ if hasattr(a, name)
+           and isinstance(getattr(a, name), np.generic)}
+    assert not odd
+    assert type(model.rules.belonging(model.students[0], 100.0)) is float
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=seeds)
 def test_same_scenario_and_seed_give_identical_tables(seed: int) -> None:

@@ -95,4 +95,4 @@ def build_faculty(structure: Structure) -> list[Faculty]:
 def binomial_at_least(u: float, n: int, p: float, k: int) -> bool:
     """Whether Binomial(n, p) >= k, by inverse CDF from one uniform."""
     below = sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(min(k, n + 1)))
-    return n >= k and u >= below
+    return bool(n >= k and u >= below)
