@@ -312,3 +312,21 @@ def test_fast_counter_writes_give_the_documented_philox_numbers() -> None:
         assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), fast
     got = Streams(77).event_uniforms("personal-setback", 599, 2**20, 9)
     assert np.array_equal(got, want[4])
+
+
+@pytest.mark.parametrize(("purpose", "index", "n"), [("entry", 0, 6), ("academic", 0, 30),
+                                                    ("career", 3, 13), ("x", 2**40, 1)])
+def test_event_uniforms_many_equals_one_call_a_student(purpose: str, index: int,
+                                                       n: int) -> None:
+    """The vectorised Philox gives each row exactly `event_uniforms` (ids across chunks, at
+    the ends of the 32-bit range and beyond it), and a float32 result is its cast."""
+    from lcsim.model import streams as mod
+
+    streams = Streams(np.random.SeedSequence(31))
+    ids = np.concatenate((np.arange(mod.MANY_CHUNK - 2, mod.MANY_CHUNK + 3),
+                          [0, 2**32 - 1, 2**32, 2**50]))
+    many = streams.event_uniforms_many(purpose, ids, index, n)
+    one = np.stack([streams.event_uniforms(purpose, int(s), index, n) for s in ids])
+    assert many.dtype == np.float64 and np.array_equal(many, one)
+    small = streams.event_uniforms_many(purpose, ids, index, n, np.float32)
+    assert np.array_equal(small, one.astype(np.float32))
