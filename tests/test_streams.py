@@ -291,9 +291,10 @@ def test_keyed_uniforms_reject_keys_out_of_range() -> None:
 
 
 def test_fast_counter_writes_give_the_documented_philox_numbers() -> None:
-    """`event_uniforms` equals a fresh numpy Philox with counter (0, 0, student, index), both
-    through the fast ctypes counter write and through the `state` setter it falls back to, for
-    any order of calls and block lengths (a wrong struct offset would break CRN silently)."""
+    """`event_uniforms` equals a fresh numpy Philox with counter (0, 0, student, index), and
+    `event_uniform` its first number, both through the fast ctypes counter write and through
+    the `state` setter it falls back to, for any order of calls and block lengths (a wrong
+    struct offset would break CRN silently)."""
     from lcsim.model import streams as mod
 
     key = Streams(77)._child(purpose_key("personal-setback"), mod.EVENT_MARK).generate_state(
@@ -305,13 +306,17 @@ def test_fast_counter_writes_give_the_documented_philox_numbers() -> None:
     for fast in (True, False):
         saved, mod._FAST_OK = mod._FAST_OK, fast
         try:
-            draw = mod._counter_generator(key)
+            stream = mod._EventStream(key)
         finally:
             mod._FAST_OK = saved
-        got = [draw(s, i, n) for s, i, n in calls]
+        got = [stream.block(s, i, n) for s, i, n in calls]
         assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True)), fast
+        firsts = [stream.first(s, i) for s, i, _ in reversed(calls)]
+        assert firsts == [w[0] for w in reversed(want)], fast
+        assert all(type(x) is float for x in firsts)
     got = Streams(77).event_uniforms("personal-setback", 599, 2**20, 9)
     assert np.array_equal(got, want[4])
+    assert Streams(77).event_uniform("personal-setback", 599, 2**20) == want[4][0]
 
 
 @pytest.mark.parametrize(("purpose", "index", "n"), [("entry", 0, 6), ("academic", 0, 30),

@@ -68,13 +68,14 @@ def first_detection(threshold: float, flows: list[Flow], contacts: list[Contacts
                 heap.append((first, i, c.hazard, times))
     heapq.heapify(heap)
     total, now = 0.0, 0.0
+    active, rate, ends = _flowing(flows, now)
     while True:
         meeting = heap[0][0] if heap else math.inf
         # Continuous hazard up to the next meeting, across the end of any flow on the way.
         while now < meeting and now < limit:
-            active = [f for f in flows if f.end > now]
-            stop = min([meeting, limit, *(f.end for f in active)])
-            rate = sum(f.rate for f in active)
+            if now >= ends:  # a flow has ended: the flowing ones and their rate change
+                active, rate, ends = _flowing(flows, now)
+            stop = min(meeting, limit, ends)
             if rate > 0.0 and total + rate * (stop - now) >= threshold:
                 return now + (threshold - total) / rate, _pick([(f.channel, f.rate) for f in active], u)
             total += rate * (stop - now)
@@ -91,6 +92,12 @@ def first_detection(threshold: float, flows: list[Flow], contacts: list[Contacts
                 heapq.heappush(heap, (nxt, i, hazard, times))
         if total >= threshold:
             return now, _pick(fired, u)
+
+
+def _flowing(flows: list[Flow], now: float) -> tuple[list[Flow], float, float]:
+    """The flows still running after `now`, their summed rate and the first of their ends."""
+    active = [f for f in flows if f.end > now]
+    return active, sum(f.rate for f in active), min([f.end for f in active], default=math.inf)
 
 
 def _pick(weights: list[tuple[str, float]], u: float) -> str:

@@ -246,7 +246,9 @@ class PeerNetwork:
         times `difficulty_factor` for a friend in difficulty (0 once a friend is away): the
         weights with which friends notice an episode of s (design §3)."""
         k = self._ties_of(s, now)
-        friend = self.pi[k] + self.pj[k] - s
-        weight = np.where(self.in_difficulty[friend], np.float32(difficulty_factor),
-                          np.float32(1.0))
-        return friend, self.rate[k] * weight
+        friend = self.pi[k] ^ self.pj[k] ^ s  # the other end (one of the two is s)
+        rate = self.rate[k]
+        hard = self.in_difficulty[friend]
+        if hard.any():  # (x 1 leaves a rate as it is)
+            rate *= np.where(hard, np.float32(difficulty_factor), np.float32(1.0))
+        return friend, rate

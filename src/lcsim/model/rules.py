@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from itertools import takewhile
 from statistics import NormalDist
 
 import numpy as np
@@ -179,8 +178,11 @@ class Rules:
         phases = self.phases[s.id].tolist()
 
         def after(phase: float, gap: float, until: float = math.inf) -> Iterator[float]:
-            times = (x - since_entry for x in contacts_after(since_entry, phase, gap, teaching))
-            return takewhile(lambda t: t < until, times)
+            for x in contacts_after(since_entry, phase, gap, teaching):
+                t = x - since_entry
+                if t >= until:
+                    return
+                yield t
 
         contacts = []
         if channels.coach_meetings > 0:

@@ -56,7 +56,7 @@ class Setbacks:
 
     def personal(self, s: Student) -> None:
         """The student's next personal setback comes now."""
-        self._setback(s, True, self._uniforms("personal-setback", s, s.n_personal))
+        self._setback(s, True, "personal-setback", s.n_personal)
         self._next_personal(s)
 
     def skip_personal(self, s: Student) -> None:
@@ -74,10 +74,12 @@ class Setbacks:
             s.n_exams = k + 1
             u = float(exam_u[s.id, k]) if k < draws else 1.0  # (never in follow-up)
             if u < (on_probation if s.fails else p):
-                self._setback(s, False, self._uniforms("academic-setback", s, k), licensing)
+                self._setback(s, False, "academic-setback", k, licensing)
 
-    def _setback(self, s: Student, personal: bool, u: np.ndarray,
+    def _setback(self, s: Student, personal: bool, purpose: str, index: int,
                  licensing: bool = False) -> None:
+        """A setback now; its uniforms are the block `index` of the purpose's stream (slot 0
+        decides whether it becomes an episode: drawn alone when it does not)."""
         rates, rules, now = self.rates, self.rules, self.env.now
         if self.record is not None:
             self.record.append((s.id, now, "personal" if personal else "academic"))
@@ -96,10 +98,11 @@ class Setbacks:
                 skills = rules.clinical_skills(s, now)
                 p *= math.exp(-rates.skills_slope * (skills - SKILLS_REFERENCE))
         s.strain += 1.0
-        if u[0] >= min(rates.conversion_cap, p):
+        if self.streams.event_uniform(purpose, s.id, index) >= min(rates.conversion_cap, p):
             if self.log is not None:
                 self._log(self.log, s, personal, licensing, -1)
             return
+        u = self.streams.event_uniforms(purpose, s.id, index, DRAWS_PER_SETBACK)
         kinds = self.episode_rates
         ep = Episode(len(self.episodes), s, episode_kind(kinds, personal, u[1], belonging),
                      severity(kinds, u[2]), now)
@@ -123,7 +126,3 @@ class Setbacks:
         t = (self.personal_t[s.id, k] if k < PERSONAL_DRAWS  # rare overflow: redraw the stream
              else personal_times(self.streams, s.id, 4 * k, self.rates.personal_rate)[k])
         s.next_personal = s.entry + float(t)
-
-    def _uniforms(self, purpose: str, s: Student, index: int) -> np.ndarray:
-        """The fixed block of uniforms for one setback of one student."""
-        return self.streams.event_uniforms(purpose, s.id, index, DRAWS_PER_SETBACK)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import zlib
-from collections.abc import Callable
 
 import numpy as np
 
@@ -30,6 +29,7 @@ _GOLDEN = _U64(0x9E3779B97F4A7C15)  # SplitMix64's increment: one per slot
 _MIX = (_U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB))
 _KEY_BITS = 32  # a and b must fit in 32 bits each
 MANY_CHUNK = 4096  # students a pass of `event_uniforms_many`
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: a double from the top 53 bits, as numpy does
 
 
 def purpose_key(purpose: str) -> int:
@@ -44,7 +44,7 @@ class Streams:
         if not isinstance(seed, np.random.SeedSequence):
             seed = np.random.SeedSequence(seed)
         self.seed = seed
-        self._events: dict[str, Callable[[int, int, int], np.ndarray]] = {}
+        self._events: dict[str, _EventStream] = {}
         self._keys: dict[str, np.uint64] = {}
 
     def _child(self, *key: int) -> np.random.SeedSequence:
@@ -61,11 +61,19 @@ class Streams:
         of every other event and of the order in which events happen, at a fifth of the cost of
         a new seeded generator per event.
         """
-        entry = self._events.get(purpose)
-        if entry is None:
+        return self._stream(purpose).block(student_id, index, n)
+
+    def event_uniform(self, purpose: str, student_id: int, index: int) -> float:
+        """`event_uniforms(purpose, student_id, index)[0]`, at half the cost: a setback that
+        does not become an episode needs only this one."""
+        return self._stream(purpose).first(student_id, index)
+
+    def _stream(self, purpose: str) -> _EventStream:
+        stream = self._events.get(purpose)
+        if stream is None:
             key = self._child(purpose_key(purpose), EVENT_MARK).generate_state(2, np.uint64)
-            entry = self._events[purpose] = _counter_generator(key)
-        return entry(student_id, index, n)
+            stream = self._events[purpose] = _EventStream(key)
+        return stream
 
     def event_uniforms_many(self, purpose: str, students: np.ndarray, index: int,
                             n: int = 16, dtype: type = np.float64) -> np.ndarray:
@@ -115,9 +123,10 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
-def _counter_generator(key: np.ndarray) -> Callable[[int, int, int], np.ndarray]:
-    """A function (student, index, n) -> `n` uniforms of the Philox generator with `key` and
-    counter (0, 0, student, index), discarding any buffered output.
+class _EventStream:
+    """The Philox generator of one purpose, with its counter set per event: `block(student,
+    index, n)` gives the event's first `n` uniforms, `first(student, index)` only the first
+    (as a float, the same value), discarding any buffered output either way.
 
     The fast way writes the counter into the generator's C state through numpy's documented
     `ctypes` interface (`BitGenerator.ctypes.state`; the struct of numpy/random/src/philox:
@@ -125,30 +134,40 @@ def _counter_generator(key: np.ndarray) -> Callable[[int, int, int], np.ndarray]
     `state` setter, which parses a dict on every call. It is checked once against the setter
     (`_FAST_OK`); a numpy with another layout gets the setter.
     """
-    bit = np.random.Philox(key=key)
-    gen = np.random.Generator(bit)
-    if _FAST_OK:
-        addr = bit.ctypes.state_address
-        ctr = (ctypes.c_uint64 * 4).from_address(ctypes.c_void_p.from_address(addr).value)
-        pos = ctypes.c_int.from_address(addr + _BUFFER_POS)
 
-        def fast(student_id: int, index: int, n: int) -> np.ndarray:
+    __slots__ = ("bit", "gen", "ctr", "pos", "state")
+
+    def __init__(self, key: np.ndarray) -> None:
+        self.bit = np.random.Philox(key=key)
+        self.gen = np.random.Generator(self.bit)
+        self.ctr: ctypes.Array | None = None
+        if _FAST_OK:
+            addr = self.bit.ctypes.state_address
+            self.ctr = (ctypes.c_uint64 * 4).from_address(
+                ctypes.c_void_p.from_address(addr).value)
+            self.pos = ctypes.c_int.from_address(addr + _BUFFER_POS)
+        else:
+            self.state = self.bit.state
+
+    def _at(self, student_id: int, index: int) -> None:
+        ctr = self.ctr
+        if ctr is not None:
             ctr[0] = ctr[1] = 0
             ctr[2], ctr[3] = student_id, index
-            pos.value = 4  # the buffer is empty: the next draw starts a fresh block
-            return gen.random(n)
-
-        fast.bit = bit  # type: ignore[attr-defined]  # keeps the counter's owner alive
-        return fast
-    state = bit.state
-
-    def slow(student_id: int, index: int, n: int) -> np.ndarray:
+            self.pos.value = 4  # the buffer is empty: the next draw starts a fresh block
+            return
+        state = self.state
         state["state"]["counter"] = np.array([0, 0, student_id, index], dtype=np.uint64)
         state["buffer_pos"], state["has_uint32"] = 4, 0
-        bit.state = state
-        return gen.random(n)
+        self.bit.state = state
 
-    return slow
+    def block(self, student_id: int, index: int, n: int) -> np.ndarray:
+        self._at(student_id, index)
+        return self.gen.random(n)
+
+    def first(self, student_id: int, index: int) -> float:
+        self._at(student_id, index)  # numpy's double: the top 53 bits of the first output
+        return (self.bit.random_raw() >> 11) * _TO_UNIT
 
 
 _BUFFER_POS = 2 * ctypes.sizeof(ctypes.c_void_p)  # after the counter and key pointers
@@ -169,14 +188,14 @@ def _fast_matches() -> bool:
         return False
     try:
         _FAST_OK = True
-        fast = _counter_generator(key)
-        fast(9, 9, 3)  # leave a part-used buffer behind
-        got = [fast(7, 11, 5), fast(2**40, 3, 16)]
+        fast = _EventStream(key)
+        fast.block(9, 9, 3)  # leave a part-used buffer behind
+        got = [fast.block(7, 11, 5), fast.block(2**40, 3, 16), [fast.first(7, 11)]]
     except (ValueError, TypeError, OSError):
         got = None
     _FAST_OK = False
-    slow = _counter_generator(key)
-    want = [slow(7, 11, 5), slow(2**40, 3, 16)]
+    slow = _EventStream(key)
+    want = [slow.block(7, 11, 5), slow.block(2**40, 3, 16), [slow.first(7, 11)]]
     return got is not None and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
 
 
@@ -190,7 +209,6 @@ _PHILOX_W = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B)  # key increments (Weyl)
 _PHILOX_ROUNDS = 10
 _MASK64 = (1 << 64) - 1
 _LO32 = _U64(0xFFFFFFFF)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: a double from the top 53 bits, as numpy does
 
 
 def _mulhilo(a: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
