@@ -288,6 +288,12 @@ def test_keyed_uniforms_reject_keys_out_of_range() -> None:
         Streams(1).keyed_uniforms("net-tie", np.array([-1]), np.array([0]))
     with pytest.raises(ValueError):
         Streams(1).keyed_uniforms("net-tie", np.array([2**32]), np.array([0]))
+    with pytest.raises(ValueError):
+        Streams(1).keyed_uniforms("net-tie", np.array([3, 4]), np.array([0, -1], np.int32))
+    with pytest.raises(ValueError):
+        Streams(1).keyed_uniforms("net-tie", 3, 2**40)
+    ok = Streams(1).keyed_uniforms("net-tie", np.array([2**32 - 1]), np.array([0]))
+    assert ok.shape == (1,) and 0 < ok[0] < 1
 
 
 def test_fast_counter_writes_give_the_documented_philox_numbers() -> None:

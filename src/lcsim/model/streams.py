@@ -25,9 +25,10 @@ import numpy as np
 EVENT_MARK = 1
 KEYED_MARK = 2  # ... and of every purpose's key for `keyed_uniforms`
 _U64 = np.uint64
-_GOLDEN = _U64(0x9E3779B97F4A7C15)  # SplitMix64's increment: one per slot
+_GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: one per slot
 _MIX = (_U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB))
 _KEY_BITS = 32  # a and b must fit in 32 bits each
+_MASK64 = (1 << 64) - 1
 MANY_CHUNK = 4096  # students a pass of `event_uniforms_many`
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: a double from the top 53 bits, as numpy does
 
@@ -103,23 +104,22 @@ class Streams:
             state = self._child(purpose_key(purpose), KEYED_MARK).generate_state(1, np.uint64)
             key = self._keys[purpose] = _U64(state[0])
         a, b = np.asarray(a), np.asarray(b)
-        if (a.size and int(a.min()) < 0) or (b.size and int(b.min()) < 0):
-            raise ValueError("keyed_uniforms: keys must be non-negative")
-        if (a.size and int(a.max()) >> _KEY_BITS) or (b.size and int(b.max()) >> _KEY_BITS):
-            raise ValueError("keyed_uniforms: keys must be below 2**32")
-        x = (a.astype(_U64) << _U64(_KEY_BITS)) | b.astype(_U64)
-        x = _mix(x ^ key)
-        with np.errstate(over="ignore"):
-            x = _mix(x + _GOLDEN * _U64(slot + 1))
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        # (1-d arrays: uint64 array arithmetic wraps silently, numpy scalars' would warn)
+        x, y = np.atleast_1d(a).astype(_U64), np.atleast_1d(b).astype(_U64)
+        if ((x | y) >> _U64(_KEY_BITS)).any():  # (a negative key wraps to 2**63 or more)
+            raise ValueError("keyed_uniforms: keys must be non-negative and below 2**32")
+        x = _mix(((x << _U64(_KEY_BITS)) | y) ^ key)
+        x = _mix(x + _U64(_GOLDEN * (slot + 1) & _MASK64))
         # the top 52 bits k give (2k + 1) / 2**53: exact, strictly inside (0, 1)
-        return np.ldexp((x >> _U64(12)).astype(np.float64) * 2 + 1, -53)
+        return np.ldexp((x >> _U64(12)).astype(np.float64) * 2 + 1, -53).reshape(shape)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser (a bijection of 64-bit integers), wrapping on overflow."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> _U64(30))) * _MIX[0]
-        x = (x ^ (x >> _U64(27))) * _MIX[1]
+    """SplitMix64's finaliser (a bijection of 64-bit integers) of a 1-d uint64 array, whose
+    products wrap modulo 2**64."""
+    x = (x ^ (x >> _U64(30))) * _MIX[0]
+    x = (x ^ (x >> _U64(27))) * _MIX[1]
     return x ^ (x >> _U64(31))
 
 
@@ -207,7 +207,6 @@ _FAST_OK = _fast_matches()
 _PHILOX_M = (0xD2E7470EE14C6C93, 0xCA5A826395121157)  # round multipliers
 _PHILOX_W = (0x9E3779B97F4A7C15, 0xBB67AE8584CAA73B)  # key increments (Weyl)
 _PHILOX_ROUNDS = 10
-_MASK64 = (1 << 64) - 1
 _LO32 = _U64(0xFFFFFFFF)
 
 
