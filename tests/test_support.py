@@ -127,3 +127,28 @@ def test_erlang_c_mean_wait() -> None:
     waited = (waits[warmup:] > 0).reshape(batches, -1).mean(axis=1)
     se_p = waited.std(ddof=1) / math.sqrt(batches)
     assert abs(waited.mean() - p_wait) < 4 * se_p, (waited.mean(), p_wait, se_p)
+
+
+@pytest.mark.parametrize("gives_up", [False, True])
+def test_an_idle_slot_keeps_no_case_alive(gives_up: bool) -> None:
+    """Once a case is over (served, or dropped after giving up), nothing of it stays alive
+    while its slot waits for the next: its `on_start` callback (the episode's closure, which
+    holds the episode's numbers) is freed. Slots that kept their last case held ~250 bytes a
+    student at the end of a 100,000-student run."""
+    import weakref
+
+    env = simpy.Environment()
+    queue = SupportQueue(env, capacity=1)
+    watched: list[weakref.ref] = []
+
+    def patient(duration: float, give_up: float):
+        def on_start() -> float | None:
+            return None
+        watched.append(weakref.ref(on_start))
+        yield from queue.serve(duration, give_up, on_start)
+
+    env.process(patient(5.0, math.inf))
+    env.process(patient(5.0, 2.0 if gives_up else math.inf))  # waits behind the first
+    env.run(until=50.0)
+    assert queue.in_use == 0 and len(watched) == 2
+    assert [ref() for ref in watched] == [None, None]

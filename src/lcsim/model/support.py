@@ -52,6 +52,9 @@ class SupportQueue:
         """One slot of a faculty member's time: take the next case, work it, repeat."""
         env = self.env
         while True:
+            # An idle slot must not keep its last case, and with it the episode's closure and
+            # numbers, alive while it waits (~250 bytes a student at the end of a run).
+            case = None
             case = yield self.queue.get()
             if case.dropped:
                 continue
