@@ -341,10 +341,11 @@ SIM_CASES = [
      "faculty_load_ratio", +1),
     ("peer_mentoring.mentees_per_mentor", FULL_LC, {}, {"peer_mentoring.mentees_per_mentor": 12},
      "detected_by_mentor", -1),
-    # 4 cohorts: with 2, every fourth-year mentor would be of the senior classes of day 0, who
-    # never stop mentoring (docs/model.md section 7), against second-year mentors who do
-    ("peer_mentoring.mentor_year", ONLY_MENTORS, {"population.cohorts": 4},
-     {"population.cohorts": 4, "peer_mentoring.mentor_year": 4}, "detected_by_mentor", -1),
+    # 6 cohorts: with fewer, most fourth-year mentors would be of the senior classes of day 0,
+    # who never stop mentoring (docs/model.md section 7), against second-year mentors who do
+    # (and whose stops re-plan their mentees' detection)
+    ("peer_mentoring.mentor_year", ONLY_MENTORS, {"population.cohorts": 6},
+     {"population.cohorts": 6, "peer_mentoring.mentor_year": 4}, "detected_by_mentor", -1),
     ("peer_mentoring.mentee_years", SENIOR_MENTORS, {},
      {"peer_mentoring.mentee_years": [1, 2, 3]}, "detected_by_mentor", +1),
     ("peer_mentoring.mentee_years", SENIOR_MENTORS, {}, {"peer_mentoring.mentee_years": [1, 2]},

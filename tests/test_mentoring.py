@@ -98,7 +98,7 @@ def test_a_mentor_in_an_episode_on_leave_or_gone_stops_mentoring() -> None:
     ep = Episode(0, s, "wellbeing", 1, 400.0)
 
     def channels() -> set[str]:
-        return {f.channel for f in rules._flows(s, ep, 0.0)}
+        return {f.channel for f in rules._flows(s, ep, 1.0, 0.0)}
 
     with_mentor = rules.belonging(s, 400.0)
     assert mentoring.active(s) and "mentor" in channels()
@@ -120,6 +120,22 @@ def test_a_mentor_in_an_episode_on_leave_or_gone_stops_mentoring() -> None:
     assert not mentoring.had_mentor(s, 1)
     assert all(mentoring.had_mentor(t, 1) for t in students[8:] if t.id not in mine)
     assert not mentoring.active(s) and (mentoring.mentor_of == -1).all()
+    assert mentoring.mentees_of(m.id) == []  # and the year's mentees-by-mentor go
+
+
+def test_mentees_of_lists_this_years_mentees_of_each_mentor() -> None:
+    """The reverse of `mentor_of`, for the re-plan when a mentor stops (only model students
+    as mentors: the senior classes of day 0 never stop)."""
+    structure, students, r, streams = mentors({"mentor_year": 2, "mentee_years": [1]},
+                                              cohorts=2)
+    mentoring = Mentoring(structure, students, r, streams)
+    for s in students[:8]:
+        s.year = 2
+    mentoring.year_start(1, 365.0, students)
+    pairs = {(int(mentoring.mentor_of[t.id]), t.id) for t in students
+             if mentoring.mentor_of[t.id] >= 0}
+    assert pairs and pairs == {(m, t) for m in range(len(students))
+                               for t in mentoring.mentees_of(m)}
 
 
 def test_a_mentor_who_left_or_is_on_leave_at_the_year_start_leaves_mentees_unmatched() -> None:

@@ -117,7 +117,8 @@ def test_the_peer_rate_is_the_friends_contact(seed: int) -> None:
     s = next(s for s in model.students if s.exit_time is None and rules.peer_ties(s, 400.0) > 1)
     ep = Episode(0, s, "wellbeing", 2, 400.0)
     _, rates = model.network.friend_rates(s.id, 400.0, peers.difficulty_notice)
-    flows = {f.channel: f.rate for f in rules._flows(s, ep, float(rates.sum()))}
+    rules.detection(s, ep, np.full(16, 0.5), 100.0)  # the episode's detection clock
+    flows = {f.channel: f.rate for f in ep.plan.flows}
     assert flows["peer"] == pytest.approx(peers.detect * float(rates.sum()))
     assert flows["peer"] > 0
 

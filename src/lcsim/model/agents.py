@@ -86,7 +86,7 @@ class Episode:
     __slots__ = (
         "id", "student", "kind", "severity", "onset", "detected_at", "channel", "referred_at",
         "intervention_start", "resolved_at", "ended_at", "outcome", "process", "friends",
-        "noticed_by",
+        "noticed_by", "plan",
     )
     id: int
     student: Student
@@ -103,13 +103,14 @@ class Episode:
     process: Any
     friends: int  # friends in the peer network at onset
     noticed_by: int  # the student (friend or mentor) who noticed it; -1: none, or not a peer
+    plan: Any  # its detection clock while undetected and open (`detection.Plan`), else None
 
     def __init__(self, eid: int, student: Student, kind: str, severity: int, onset: float) -> None:
         self.id, self.student, self.kind, self.severity, self.onset = (
             eid, student, kind, severity, onset)
         self.detected_at = self.channel = self.referred_at = None
         self.intervention_start = self.resolved_at = self.ended_at = self.outcome = None
-        self.process = None
+        self.process = self.plan = None
         self.friends, self.noticed_by = 0, -1
 
     def row(self) -> tuple:

@@ -264,9 +264,14 @@ class SchoolNetwork:
         students tied to them at that moment, and still enrolled, has lost a friend to
         attrition (`friends_lost`). Ties are read at `now` exactly (the pairs whose change is
         due by now count as changed, as `away` books them), before `away` is called."""
-        tied = self.net.friend_rates(sid, to_teaching(now, self.teaching), 1.0)[0]
-        friends = [f for f in tied[tied < self.roster.real].tolist() if f in enrolled]
+        friends = [f for f in self.friends_of(sid, now) if f in enrolled]
         np.add.at(self.friends_lost, np.asarray(friends, np.int64), 1)
+
+    def friends_of(self, sid: int, now: float) -> list[int]:
+        """The model's students tied to `sid` at calendar day `now` (exactly: changes due by
+        then count; the senior classes of day 0 are left out)."""
+        tied = self.net.friend_rates(sid, to_teaching(now, self.teaching), 1.0)[0]
+        return tied[tied < self.roster.real].tolist()
 
     def away(self, sid: int, now: float) -> None:
         """A student goes on leave or leaves the school."""

@@ -24,6 +24,8 @@ from lcsim.model.schedule import exp_time, hazard_left, hazard_time, rising_haza
 from lcsim.model.structure import Structure
 from lcsim.model.support import SupportQueue
 
+REPLAN = "replan"  # the interrupt that tells an undetected episode its detection moved
+
 
 class EpisodeCourse:
     """Runs each episode's process and books what it costs (case hours, detections)."""
@@ -59,20 +61,29 @@ class EpisodeCourse:
         recover = onset + exp_time(u[3], recovery_rate)
         hazard = rules.withdraw_rate(s, ep, onset)
         leave = onset + rising_hazard_time(u[4], hazard, growth)
-        detect, channel, who = rules.detection(s, ep, u,
-                                               min(recover, leave, self.horizon) - onset)
+        detect = rules.detection(s, ep, u, min(recover, leave, self.horizon) - onset)[0]
         try:
-            first = min(detect, recover, leave)
-            if math.isinf(first):
-                yield env.event()  # nothing will happen: wait for the student's exit or the end
-            yield env.timeout(first - env.now)
+            while True:  # until detection, recovery or leaving (a re-plan moves detection)
+                first = min(detect, recover, leave)
+                try:
+                    if math.isinf(first):
+                        yield env.event()  # nothing will happen: wait for an exit or the end
+                    yield env.timeout(first - env.now)
+                    break
+                except simpy.Interrupt as stop:
+                    if stop.cause != REPLAN:
+                        raise
+                    if ep.plan is not None:  # (None: closed since; its own interrupt follows)
+                        detect = onset + ep.plan.days  # a friend or the mentor stopped: later
             if first == leave:
                 return progression.unhelped_exit(ep, u[14])
             if first == recover:
                 return progression.close(ep, "recovered")
-            ep.detected_at, ep.channel, ep.noticed_by = env.now, channel, who
+            ep.detected_at, ep.channel = env.now, ep.plan.channel
+            ep.noticed_by = rules.noticer(ep, float(u[7]))
+            ep.plan = None
             self._credit(ep)
-            referral = env.now + rules.referral_delay(channel, u[12], env.now)
+            referral = env.now + rules.referral_delay(ep.channel, u[12], env.now)
             first = min(referral, recover, leave)
             if first > env.now:
                 yield env.timeout(first - env.now)
@@ -144,6 +155,21 @@ class EpisodeCourse:
         if first == leave:
             return progression.unhelped_exit(ep, u[14])
         return progression.close(ep, "resolved")
+
+    def support_stops(self, sid: int, now: float, away: bool) -> None:
+        """Student `sid` stops supporting others from `now`: as a friend when they go away
+        (a leave or an exit: `away`), and as a near-peer mentor then or when an episode of
+        their own starts. Each open, undetected episode of their friends and mentees re-plans
+        its detection without them (`Rules.replan`), and its process is told if it moved."""
+        rules, students = self.rules, self.progression.students
+        mentees = self.mentoring.mentees_of(sid) if self.mentoring is not None else ()
+        friends = rules.network.friends_of(sid, now) if away else ()
+        for group, as_friend in ((friends, True), (mentees, False)):
+            for other in group:
+                for ep in students[other].active:
+                    if ep.plan is not None and rules.replan(ep, now, sid if as_friend else -1,
+                                                            not as_friend):
+                        ep.process.interrupt(REPLAN)
 
     def _credit(self, ep: Episode) -> None:
         """Book a detection to the coach, or the mentor student, who made it."""

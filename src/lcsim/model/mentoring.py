@@ -35,7 +35,7 @@ class Mentoring:
     """Mentors of one replication: matches, this year's mentor of each mentee, and counts."""
 
     __slots__ = ("students", "real", "years", "mentor_year", "cohort", "assigned", "mentor_of",
-                 "current", "start", "counts", "had", "mentees", "noticed")
+                 "current", "start", "counts", "had", "mentees", "noticed", "by_mentor")
 
     def __init__(self, structure: Structure, students: list[Student], roster: Roster,
                  streams: Streams) -> None:
@@ -53,6 +53,7 @@ class Mentoring:
             self.assigned[which, mentee] = mentor
         self.mentor_of = np.full(roster.real if self.years else 0, -1, np.int32)  # this year
         self.current: list[tuple[int, int]] = []  # (mentee, class year) matched this year
+        self.by_mentor: dict[int, list[int]] = {}  # this year's mentees of each real mentor
         self.start: dict[int, Start] = {}  # this year's real mentors at the year start
         self.counts = np.zeros((roster.real, 3), np.int16)  # mentee, unmatched, lost years
         self.had = np.zeros(roster.real, np.uint8)  # bit y - 1: mentored all through year y
@@ -76,9 +77,11 @@ class Mentoring:
             self.mentor_of[s.id] = m
             self.current.append((s.id, s.year))
             self.mentees[m] += 1
-            if m < self.real and m not in self.start:
-                t = self.students[m]
-                self.start[m] = (t.n_episodes, t.loa_count, bool(t.active))
+            if m < self.real:
+                self.by_mentor.setdefault(m, []).append(s.id)
+                if m not in self.start:
+                    t = self.students[m]
+                    self.start[m] = (t.n_episodes, t.loa_count, bool(t.active))
 
     def _in_class(self, m: int, k: int) -> bool:
         """Whether mentor m is in the mentor class and in school at the start of year k."""
@@ -96,7 +99,7 @@ class Mentoring:
             else:
                 self.had[sid] |= 1 << (year - 1)
             self.mentor_of[sid] = -1
-        self.current, self.start = [], {}
+        self.current, self.start, self.by_mentor = [], {}, {}
 
     @staticmethod
     def _stopped(t: Student, start: Start, now: float) -> bool:
@@ -118,6 +121,10 @@ class Mentoring:
             return True
         t = self.students[m]
         return t.exit_time is None and t.leave_until is None and not t.active
+
+    def mentees_of(self, m: int) -> list[int]:
+        """The students matched to mentor `m` (a model student) this year."""
+        return self.by_mentor.get(m, [])
 
     def had_mentor(self, s: Student, year: int) -> bool:
         """Whether the student had a mentor all through class year `year` (matched at its

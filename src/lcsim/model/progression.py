@@ -8,6 +8,7 @@ and exits end the student's open episodes, interrupting their processes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -28,7 +29,7 @@ class Progression:
     """The students enrolled now, and the bookkeeping of their years, leaves and exits."""
 
     __slots__ = ("env", "rules", "rates", "students", "career_u", "class_size", "cohorts",
-                 "year_ends", "enrolled", "log", "network")
+                 "year_ends", "enrolled", "log", "network", "on_stop")
 
     def __init__(self, env: simpy.Environment, structure: Structure, rules: Rules,
                  students: list[Student], career_u: np.ndarray,
@@ -47,6 +48,10 @@ class Progression:
         self.enrolled: dict[int, Student] = {}  # students in school, in order of entry
         self.log: EventLog | None = log
         self.network: SchoolNetwork | None = network
+        # Told (student, day, True) when a student goes away during a year (a leave or an
+        # exit), so that their friends' and mentees' episodes re-plan their detection
+        # (`episodes.EpisodeCourse.support_stops`, set by the model once it exists).
+        self.on_stop: Callable[[int, float, bool], None] | None = None
 
     def enrol_cohort(self, cohort: int) -> None:
         """Cohort `cohort` enters: its students join the calendar."""
@@ -134,6 +139,8 @@ class Progression:
             # moves the network
             self.network.lost_friend(s.id, self.env.now, self.enrolled)
             self.network.away(s.id, self.env.now)
+            if self.on_stop is not None:
+                self.on_stop(s.id, self.env.now, True)
         cause = EXIT_CAUSE[status]
         for ep in s.active:
             process = ep.process
@@ -161,6 +168,8 @@ class Progression:
             s.leave_until = back if back > self.env.now else back + DAYS_PER_YEAR
             if self.network is not None:
                 self.network.away(s.id, self.env.now)
+                if self.on_stop is not None:
+                    self.on_stop(s.id, self.env.now, True)
             if self.log is not None:
                 self.log.add(s.id, self.env.now, "leave", ep.kind, s.leave_until, ep.id)
 
@@ -172,7 +181,7 @@ class Progression:
         ep.ended_at = self.env.now
         if outcome in RESOLVING:
             ep.resolved_at = self.env.now
-        ep.process = None  # let the finished process and its frame be freed
+        ep.process = ep.plan = None  # let the finished process and its frame be freed
         ep.student.active = tuple(x for x in ep.student.active if x is not ep)
         if not ep.student.active and self.network is not None:
             self.network.difficulty(ep.student.id, False)

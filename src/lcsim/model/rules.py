@@ -10,17 +10,16 @@ whom, never the simulation clock: times are passed in.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from statistics import NormalDist
 
 import numpy as np
 
 from lcsim.model.agents import Episode, Student
 from lcsim.model.contexts import SchoolNetwork
-from lcsim.model.detection import Contacts, Flow, first_detection
+from lcsim.model.detection import Contacts, Flow, Plan
 from lcsim.model.mentoring import Mentoring
 from lcsim.model.parameters import EpisodeRates
-from lcsim.model.schedule import contacts_after, days_after, exp_time
+from lcsim.model.schedule import Meetings, Yearly, exp_time
 from lcsim.model.structure import Structure
 from lcsim.model.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 from lcsim.outcomes.tables import ACADEMIC, ISOLATION, WELLBEING
@@ -134,7 +133,8 @@ class Rules:
     def detection(self, s: Student, ep: Episode, u: np.ndarray,
                   limit: float) -> tuple[float, str | None, int]:
         """Detection time, channel and the friend who noticed (-1: not a friend): one hazard
-        clock summing every channel (detection.py).
+        clock summing every channel (detection.py). The clock is kept as the episode's `plan`
+        until the episode is detected or ends, for `replan`.
 
         Slot 5 of the episode's uniforms is the clock's Exp(1) threshold, slot 6 picks the
         channel, slot 7 the friend who noticed (in proportion to their contact; a friend in
@@ -143,51 +143,73 @@ class Rules:
         """
         sd = self.structure.channels.visibility_sd
         threshold = -math.log1p(-float(u[5])) / visibility(float(u[15]), sd)
-        friend, weight = self.network.friend_rates(s.id, ep.onset,
-                                                   self.structure.peers.difficulty_notice)
+        peers = self.structure.peers
+        friend, weight = self.network.friend_rates(s.id, ep.onset, peers.difficulty_notice)
         ep.friends = int(friend.size)
-        days, channel = first_detection(threshold, self._flows(s, ep, float(weight.sum())),
-                                        self._contacts(s, ep), limit, float(u[6]))
-        who = -1
-        if channel == "peer":  # slot 7 picks the friend who noticed, by their contact
-            cum = np.cumsum(weight, dtype=np.float64)
-            at = int(np.searchsorted(cum, float(u[7]) * cum[-1], side="right"))
-            who = int(friend[min(at, friend.size - 1)])
-        return ep.onset + days, channel, who
+        scale = peers.detect * (peers.isolation_factor if ep.kind == ISOLATION else 1.0)
+        ep.plan = Plan(threshold, self._flows(s, ep, scale, float(weight.sum())),
+                       self._contacts(s, ep), limit, float(u[6]), scale, friend, weight)
+        return ep.onset + ep.plan.days, ep.plan.channel, self.noticer(ep, float(u[7]))
 
-    def _flows(self, s: Student, ep: Episode, friends: float) -> list[Flow]:
-        """Channels that notice at a rate a day: the student, friends (`friends`: the sum of
-        their weighted contact rates, `PeerNetwork.friend_rates`), a near-peer mentor."""
+    def replan(self, ep: Episode, now: float, friend: int = -1, mentor: bool = False) -> bool:
+        """Student `friend` (a friend) stops noticing the undetected episode `ep` from `now`
+        (they left or went on leave), and/or (`mentor`) its student's mentor stops mentoring:
+        the detection clock goes on from `now` without them. Returns whether the planned
+        detection changed. Support that stops can only delay a detection (the hazard before `now` is unchanged and after it lower).
+
+        Other changes during an episode (a friend's own difficulty, ties formed, a year
+        start's contact rates, a friend back from leave) do not re-plan: the clock keeps the
+        rates of its onset for them (docs/model.md §7)."""
+        plan, day = ep.plan, now - ep.onset
+        if plan is None:
+            return False
+        dropped = friend >= 0 and plan.drop_friend(friend, day)
+        stopped = mentor and plan.stop("mentor", day)
+        if not (dropped or stopped):
+            return False
+        before = (plan.days, plan.channel)
+        plan.solve()
+        if plan.days < day:  # (rounding: the hazard before `now` is what it was)
+            plan.days = day
+        return (plan.days, plan.channel) != before  # (who noticed is read at detection)
+
+    def noticer(self, ep: Episode, u: float) -> int:
+        """The friend who notices, if the planned channel is "peer": slot 7 picks among the
+        friends behind the peer flow at the detection day, in proportion to their weights
+        (-1 for any other channel)."""
+        plan = ep.plan
+        if plan is None or plan.channel != "peer":
+            return -1
+        friend, weight = plan.peers_at(plan.days)
+        cum = np.cumsum(weight, dtype=np.float64)
+        at = int(np.searchsorted(cum, u * cum[-1], side="right"))
+        return int(friend[min(at, friend.size - 1)])
+
+    def _flows(self, s: Student, ep: Episode, scale: float, friends: float) -> list[Flow]:
+        """Channels that notice at a rate a day: the student, friends (`scale` x `friends`,
+        the sum of their weighted contact rates, `PeerNetwork.friend_rates`), a mentor."""
         channels, onset = self.structure.channels, ep.onset
         belonging = self.belonging(s, onset)
         rate = channels.self_rate * math.exp(channels.self_belonging_effect
                                              * (belonging - BELONGING_REFERENCE))
         flows = [Flow("self", rate * (channels.self_connected if s.connected else 1))]
-        peers = self.structure.peers
-        factor = peers.isolation_factor if ep.kind == ISOLATION else 1.0
-        flows.append(Flow("peer", peers.detect * factor * friends))  # 0 without friends
+        flows.append(Flow("peer", scale * friends))  # 0 without friends
         if self.mentored(s):  # a mentor mentoring at onset: until the academic year's end
             flows.append(Flow("mentor", channels.mentor_rate * channels.mentor_detect,
                               s.year_start + DAYS_PER_YEAR - onset))
         return flows
 
     def _contacts(self, s: Student, ep: Episode) -> list[Contacts]:
-        """Scheduled contacts, in days after onset: coach, facilitator, advisor, grades."""
+        """Scheduled contacts, in days after onset: coach, facilitator, advisor, grades (as
+        they stand at onset; re-iterable, so a re-plan reads the same meetings)."""
         channels, onset, teaching = self.structure.channels, ep.onset, self.teaching
         since_entry = onset - s.entry
         phases = self.phases[s.id].tolist()
-
-        def after(phase: float, gap: float, until: float = math.inf) -> Iterator[float]:
-            for x in contacts_after(since_entry, phase, gap, teaching):
-                t = x - since_entry
-                if t >= until:
-                    return
-                yield t
-
         contacts = []
         if channels.coach_meetings > 0:
             contacts.append(Contacts("coach", channels.coach_detect,
-                                     after(phases[0], channels.coach_interval)))
+                                     Meetings(since_entry, phases[0], channels.coach_interval,
+                                              teaching)))
         in_clerkships = channels.sessions_in_clerkships
         sessions_now = in_clerkships or not self.in_clerkship(s)
         if channels.session_detect > 0 and sessions_now and s.year != RESEARCH_YEAR:
@@ -197,16 +219,16 @@ class Rules:
                 if later:
                     until = s.year_start + (min(later) - s.year) * DAYS_PER_YEAR - onset
             contacts.append(Contacts("facilitator", channels.session_detect,
-                                     after(phases[2], channels.session_interval, until)))
+                                     Meetings(since_entry, phases[2], channels.session_interval,
+                                              teaching, until)))
         if channels.advisor_meetings > 0:
             contacts.append(Contacts("advisor", channels.advisor_detect,
-                                     after(phases[1], channels.advisor_interval)))
+                                     Meetings(since_entry, phases[1], channels.advisor_interval,
+                                              teaching)))
         if ep.kind == ACADEMIC:  # grades are seen some days after each later exam block
-            release = channels.grades_release_days
-            blocks = self.structure.calendar.exam_days
             contacts.append(Contacts("institution", channels.grades_detect,
-                                     (t - since_entry + release
-                                      for t in days_after(since_entry, blocks))))
+                                     Yearly(since_entry, self.structure.calendar.exam_days,
+                                            channels.grades_release_days)))
         return contacts
 
     def referral_delay(self, channel: str | None, u: float, now: float) -> float:

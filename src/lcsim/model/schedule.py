@@ -98,3 +98,39 @@ def hazard_left(u: float, a: float, growth: float, t: float) -> float:
     """
     spent = a * t * (1.0 + growth * t / 2.0) if a > 0.0 else 0.0
     return -math.log1p(-u) - spent
+
+
+class Meetings:
+    """Days after a moment (`since` days from entry) of a schedule's contacts, before `until`
+    days after it: re-iterable, each pass starts again (a re-planned detection reads them
+    twice)."""
+
+    __slots__ = ("since", "phase", "gap", "teaching", "until")
+
+    def __init__(self, since: float, phase: float, gap: float, teaching: float,
+                 until: float = math.inf) -> None:
+        self.since, self.phase, self.gap, self.teaching, self.until = (
+            since, phase, gap, teaching, until)
+
+    def __iter__(self) -> Iterator[float]:
+        since, until = self.since, self.until
+        for x in contacts_after(since, self.phase, self.gap, self.teaching):
+            t = x - since
+            if t >= until:
+                return
+            yield t
+
+
+class Yearly:
+    """Days after a moment (`since` days from entry) of yearly events at `in_year` days of
+    each year, each seen `delay` days later: re-iterable, like `Meetings`."""
+
+    __slots__ = ("since", "in_year", "delay")
+
+    def __init__(self, since: float, in_year: Sequence[float], delay: float = 0.0) -> None:
+        self.since, self.in_year, self.delay = since, in_year, delay
+
+    def __iter__(self) -> Iterator[float]:
+        since, delay = self.since, self.delay
+        for t in days_after(since, self.in_year):
+            yield t - since + delay

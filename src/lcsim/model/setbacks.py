@@ -107,8 +107,10 @@ class Setbacks:
         ep = Episode(len(self.episodes), s, episode_kind(kinds, personal, u[1], belonging),
                      severity(kinds, u[2]), now)
         self.episodes.append(ep)
-        s.active = (*s.active, ep)
+        free, s.active = not s.active, (*s.active, ep)
         rules.network.difficulty(s.id, True)
+        if free:  # in an episode now: as a near-peer mentor, they stop mentoring
+            self.course.support_stops(s.id, now, False)
         s.n_episodes += 1
         if self.log is not None:
             self._log(self.log, s, personal, licensing, ep.id)

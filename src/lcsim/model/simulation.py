@@ -74,6 +74,7 @@ class Model:
                                        draws.career_u, self.log, self.network)
         self.course = EpisodeCourse(env, self.structure, self.rules, self.support,
                                     self.progression, self.faculty, self.mentoring)
+        self.progression.on_stop = self.course.support_stops  # leaves and exits re-plan
         self.setbacks = Setbacks(env, self.structure, self.rules, self.streams, self.course,
                                  self.students, draws, record_setbacks, self.log)
         env.process(school_calendar(env, self.structure.calendar, self.progression,
