@@ -17,6 +17,7 @@ slot, never on which other pairs exist or in what order they are drawn.
 from __future__ import annotations
 
 import ctypes
+import math
 import zlib
 
 import numpy as np
@@ -30,7 +31,7 @@ _MIX = (_U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB))
 _KEY_BITS = 32  # a and b must fit in 32 bits each
 _MASK64 = (1 << 64) - 1
 MANY_CHUNK = 4096  # students a pass of `event_uniforms_many`
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: a double from the top 53 bits, as numpy does
+_TO_UNIT = math.ldexp(1.0, -53)  # a double from the top 53 bits, as numpy does
 
 
 def purpose_key(purpose: str) -> int:
