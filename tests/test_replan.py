@@ -67,7 +67,7 @@ def test_nobody_notices_after_they_stopped(monkeypatch: pytest.MonkeyPatch) -> N
     for seed in seeds:
         peer, mentor, checked = _stopped_noticers(*_run(seed))
         assert checked > 50 and (peer, mentor) == (0, 0), seed
-    monkeypatch.setattr(EpisodeCourse, "support_stops", lambda self, sid, now, away: None)
+    monkeypatch.setattr(EpisodeCourse, "support_stops", lambda self, sid, now, friends: None)
     fixed = [_stopped_noticers(*_run(seed)) for seed in seeds]
     assert sum(f[0] for f in fixed) > 0 and sum(f[1] for f in fixed) > 0  # friends, mentors
 

@@ -245,7 +245,7 @@ class SchoolNetwork:
         """Friends of a student as booked by the network's clock (every BOOKING_DAYS teaching
         days): what belonging reads, a lookup (an exact count costs ~10 µs a call, and
         belonging is read at every setback)."""
-        return int(self.net.degree[sid])
+        return self.net.degree.item(sid)
 
     def friend_rates(self, sid: int, now: float,
                      difficulty_factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -259,13 +259,16 @@ class SchoolNetwork:
         if self.kept is None:
             self.net.in_difficulty[sid] = now_in
 
-    def lost_friend(self, sid: int, now: float, enrolled: Container[int]) -> None:
+    def lost_friend(self, sid: int, now: float, enrolled: Container[int]) -> list[int]:
         """Student `sid` leaves (withdrawn or dismissed) at `now`: each of the model's
         students tied to them at that moment, and still enrolled, has lost a friend to
         attrition (`friends_lost`). Ties are read at `now` exactly (the pairs whose change is
-        due by now count as changed, as `away` books them), before `away` is called."""
-        friends = [f for f in self.friends_of(sid, now) if f in enrolled]
+        due by now count as changed, as `away` books them), before `away` is called. Returns
+        the friends (`friends_of`)."""
+        tied = self.friends_of(sid, now)
+        friends = [f for f in tied if f in enrolled]
         np.add.at(self.friends_lost, np.asarray(friends, np.int64), 1)
+        return tied
 
     def friends_of(self, sid: int, now: float) -> list[int]:
         """The model's students tied to `sid` at calendar day `now` (exactly: changes due by

@@ -10,7 +10,7 @@ recovery and slows the risk of leaving by hazard ratios, and may end in a recomm
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -156,14 +156,14 @@ class EpisodeCourse:
             return progression.unhelped_exit(ep, u[14])
         return progression.close(ep, "resolved")
 
-    def support_stops(self, sid: int, now: float, away: bool) -> None:
-        """Student `sid` stops supporting others from `now`: as a friend when they go away
-        (a leave or an exit: `away`), and as a near-peer mentor then or when an episode of
-        their own starts. Each open, undetected episode of their friends and mentees re-plans
-        its detection without them (`Rules.replan`), and its process is told if it moved."""
+    def support_stops(self, sid: int, now: float, friends: Sequence[int]) -> None:
+        """Student `sid` stops supporting others from `now`: as a friend of `friends` when
+        they go away (a leave or an exit; no friends when an episode of their own starts),
+        and as a near-peer mentor either way. Each open, undetected episode of those friends
+        and of their mentees re-plans its detection without them (`Rules.replan`), and its
+        process is told if it moved."""
         rules, students = self.rules, self.progression.students
         mentees = self.mentoring.mentees_of(sid) if self.mentoring is not None else ()
-        friends = rules.network.friends_of(sid, now) if away else ()
         for group, as_friend in ((friends, True), (mentees, False)):
             for other in group:
                 for ep in students[other].active:

@@ -114,7 +114,7 @@ class Mentoring:
         mentor is not in an episode, not on leave and not gone."""
         if not self.years:
             return False
-        m = int(self.mentor_of[s.id])
+        m = self.mentor_of.item(s.id)
         if m < 0:
             return False
         if m >= self.real:

@@ -128,8 +128,9 @@ class PeerNetwork:
 
     def pairs_of(self, s: int) -> np.ndarray:
         """Indices of every pair of student `s`."""
-        return np.concatenate((self.hi_pairs[self.hi_ptr[s]:self.hi_ptr[s + 1]],
-                               np.arange(self.lo_ptr[s], self.lo_ptr[s + 1], dtype=np.int32)))
+        hi, lo = self.hi_ptr, self.lo_ptr
+        return np.concatenate((self.hi_pairs[hi.item(s):hi.item(s + 1)],
+                               np.arange(lo.item(s), lo.item(s + 1), dtype=np.int32)))
 
     def friends(self, s: int) -> np.ndarray:
         """Students tied to `s` (booked ties)."""
@@ -168,17 +169,17 @@ class PeerNetwork:
         without its division: this runs at every leave and exit."""
         self.clock = max(self.clock, now)
         self.year[s] = 0
-        idx = self.pairs_of(s)
-        tie, due = self.tie[idx], self.change_at[idx] <= now
-        if due.any():  # first book what the old rates made
+        idx = self.pairs_of(s)  # (`take` and `count_nonzero`: these arrays are short)
+        tie, due = self.tie.take(idx), self.change_at.take(idx) <= np.float32(now)
+        if np.count_nonzero(due):  # first book what the old rates made
             self._book(idx[due & ~tie], idx[due & tie])
-            tie = self.tie[idx]
-        old = self.rate[idx]
+            tie = self.tie.take(idx)
+        old = self.rate.take(idx)
         self.c0[idx] += old * np.float32(now)  # the contacts so far stay as they are
         self.rate[idx] = 0.0
-        end = np.where(tie, self.change_at[idx], np.float32(np.inf))
+        end = np.where(tie, self.change_at.take(idx), np.float32(np.inf))
         stop = tie & (old > 0)  # ties losing their contact last their memory from now
-        if stop.any():
+        if np.count_nonzero(stop):
             end[stop] = self.memory(idx[stop]).astype(np.float32) + np.float32(now)
         self.change_at[idx] = end
 
@@ -204,7 +205,7 @@ class PeerNetwork:
     def step(self, now: float) -> None:
         """Book the ties formed or dissolved by teaching time `now` (degrees change)."""
         self.clock = max(self.clock, now)
-        due = np.flatnonzero(self.change_at <= now)
+        due = (self.change_at <= np.float32(now)).nonzero()[0]
         if due.size:
             tie = self.tie[due]
             self._book(due[~tie], due[tie])
@@ -233,8 +234,8 @@ class PeerNetwork:
     def _ties_of(self, s: int, now: float) -> np.ndarray:
         """Indices of s's pairs that are ties at teaching time `now` (exact: a change that is
         due but not booked yet counts), without booking anything."""
-        k = self.pairs_of(s)
-        return k[self.tie[k] ^ (self.change_at[k] <= now)]
+        k = self.pairs_of(s)  # (`take`, not fancy indexing: these arrays are short)
+        return k.compress(self.tie.take(k) ^ (self.change_at.take(k) <= np.float32(now)))
 
     def ties_now(self, s: int, now: float) -> int:
         """Friends of `s` at teaching time `now` exactly (not before the last booking)."""
@@ -246,9 +247,9 @@ class PeerNetwork:
         times `difficulty_factor` for a friend in difficulty (0 once a friend is away): the
         weights with which friends notice an episode of s (design §3)."""
         k = self._ties_of(s, now)
-        friend = self.pi[k] ^ self.pj[k] ^ s  # the other end (one of the two is s)
-        rate = self.rate[k]
-        hard = self.in_difficulty[friend]
-        if hard.any():  # (x 1 leaves a rate as it is)
+        friend = np.bitwise_xor(np.bitwise_xor(self.pi.take(k), self.pj.take(k)), np.int32(s))
+        rate = self.rate.take(k)  # (friend: the other end of each pair; one of the two is s)
+        hard = self.in_difficulty.take(friend)
+        if np.count_nonzero(hard):  # (x 1 leaves a rate as it is)
             rate *= np.where(hard, np.float32(difficulty_factor), np.float32(1.0))
         return friend, rate

@@ -8,7 +8,7 @@ and exits end the student's open episodes, interrupting their processes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -48,10 +48,10 @@ class Progression:
         self.enrolled: dict[int, Student] = {}  # students in school, in order of entry
         self.log: EventLog | None = log
         self.network: SchoolNetwork | None = network
-        # Told (student, day, True) when a student goes away during a year (a leave or an
-        # exit), so that their friends' and mentees' episodes re-plan their detection
+        # Told (student, day, their friends) when a student goes away during a year (a leave
+        # or an exit), so that their friends' and mentees' episodes re-plan their detection
         # (`episodes.EpisodeCourse.support_stops`, set by the model once it exists).
-        self.on_stop: Callable[[int, float, bool], None] | None = None
+        self.on_stop: Callable[[int, float, Sequence[int]], None] | None = None
 
     def enrol_cohort(self, cohort: int) -> None:
         """Cohort `cohort` enters: its students join the calendar."""
@@ -137,10 +137,10 @@ class Progression:
         if self.network is not None and status in (WITHDRAWN, DISMISSED):
             # graduation and censoring happen at a year end: the year start that follows
             # moves the network
-            self.network.lost_friend(s.id, self.env.now, self.enrolled)
+            friends = self.network.lost_friend(s.id, self.env.now, self.enrolled)
             self.network.away(s.id, self.env.now)
             if self.on_stop is not None:
-                self.on_stop(s.id, self.env.now, True)
+                self.on_stop(s.id, self.env.now, friends)
         cause = EXIT_CAUSE[status]
         for ep in s.active:
             process = ep.process
@@ -169,7 +169,7 @@ class Progression:
             if self.network is not None:
                 self.network.away(s.id, self.env.now)
                 if self.on_stop is not None:
-                    self.on_stop(s.id, self.env.now, True)
+                    self.on_stop(s.id, self.env.now, self.network.friends_of(s.id, self.env.now))
             if self.log is not None:
                 self.log.add(s.id, self.env.now, "leave", ep.kind, s.leave_until, ep.id)
 

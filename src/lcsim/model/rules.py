@@ -181,9 +181,9 @@ class Rules:
         if plan is None or plan.channel != "peer":
             return -1
         friend, weight = plan.peers_at(plan.days)
-        cum = np.cumsum(weight, dtype=np.float64)
-        at = int(np.searchsorted(cum, u * cum[-1], side="right"))
-        return int(friend[min(at, friend.size - 1)])
+        cum = weight.cumsum(dtype=np.float64)
+        at = int(cum.searchsorted(u * cum[-1], side="right"))
+        return friend.item(min(at, friend.size - 1))
 
     def _flows(self, s: Student, ep: Episode, scale: float, friends: float) -> list[Flow]:
         """Channels that notice at a rate a day: the student, friends (`scale` x `friends`,

@@ -9,7 +9,6 @@ strain from recent setbacks raises it. An episode then runs its course (`episode
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import simpy
@@ -63,18 +62,25 @@ class Setbacks:
         """The student's next personal setback falls in a leave: it does not happen."""
         self._next_personal(s)
 
-    def exams(self, sitting: Iterable[Student], licensing: bool) -> None:
+    def exams(self, sitting: list[Student], licensing: bool) -> None:
         """Students sit an exam block (or the licensing exam): each has a setback or not, from
-        their next pre-drawn exam uniform. One call a block: about 10,000 sittings a run."""
-        rates, exam_u, draws = self.rates, self.exam_u, self.exam_draws
+        their next pre-drawn exam uniform (read for the whole block at once: about 10,000
+        sittings a run), in the order of `sitting`."""
+        if not sitting:
+            return
+        rates = self.rates
         p = rates.licensing_prob if licensing else rates.academic_prob
         on_probation = min(1.0, p * rates.probation_multiplier)
+        ids = np.fromiter([s.id for s in sitting], np.int64, len(sitting))
+        k = np.fromiter([s.n_exams for s in sitting], np.int64, len(sitting))
         for s in sitting:
-            k = s.n_exams
-            s.n_exams = k + 1
-            u = float(exam_u[s.id, k]) if k < draws else 1.0  # (never in follow-up)
-            if u < (on_probation if s.fails else p):
-                self._setback(s, False, "academic-setback", k, licensing)
+            s.n_exams += 1
+        u = np.ones(len(sitting))  # past the pre-drawn exams (never in follow-up): no setback
+        drawn = k < self.exam_draws
+        u[drawn] = self.exam_u[ids[drawn], k[drawn]]
+        fails = np.fromiter([s.fails > 0 for s in sitting], bool, len(sitting))
+        for i in np.flatnonzero(u < np.where(fails, on_probation, p)).tolist():
+            self._setback(sitting[i], False, "academic-setback", int(k[i]), licensing)
 
     def _setback(self, s: Student, personal: bool, purpose: str, index: int,
                  licensing: bool = False) -> None:
@@ -110,7 +116,7 @@ class Setbacks:
         free, s.active = not s.active, (*s.active, ep)
         rules.network.difficulty(s.id, True)
         if free:  # in an episode now: as a near-peer mentor, they stop mentoring
-            self.course.support_stops(s.id, now, False)
+            self.course.support_stops(s.id, now, ())
         s.n_episodes += 1
         if self.log is not None:
             self._log(self.log, s, personal, licensing, ep.id)
