@@ -304,3 +304,21 @@ def test_no_faculty_time_means_no_interventions(changes: dict[str, Any],
         assert not ep["outcome"].isin(["resolved", "mitigated"]).any()
         referred += int(ep["referred_at"].notna().sum())
     assert referred > 20  # cases were referred and waited in vain: the test is not vacuous
+
+
+def test_personal_setbacks_past_the_pre_drawn_ones_continue_the_same_stream() -> None:
+    """A student's personal setbacks past the PERSONAL_DRAWS pre-drawn times are redrawn from
+    the same "personal" stream, so the times go on where the pre-drawn ones stop."""
+    from lcsim.model.population import PERSONAL_DRAWS, personal_times
+
+    model = Model(build_scenario({"setbacks.personal_per_year": 8.0}, class_size=20), SEED)
+    s, setbacks = model.students[7], model.setbacks
+    rate = setbacks.rates.personal_rate
+    long = personal_times(rate, model.streams.event_uniforms("personal", s.id, 0, 3 * 16))
+    assert np.array_equal(long[:PERSONAL_DRAWS], setbacks.personal_t[s.id])
+    times = []
+    for _ in range(PERSONAL_DRAWS + 3):
+        times.append(s.next_personal - s.entry)
+        setbacks.skip_personal(s)
+    assert times == pytest.approx(long[:PERSONAL_DRAWS + 3].tolist(), abs=0, rel=0)
+    assert times == sorted(times) and len(set(times)) == len(times)

@@ -341,3 +341,16 @@ def test_event_uniforms_many_equals_one_call_a_student(purpose: str, index: int,
     assert many.dtype == np.float64 and np.array_equal(many, one)
     small = streams.event_uniforms_many(purpose, ids, index, n, np.float32)
     assert np.array_equal(small, one.astype(np.float32))
+
+
+def test_event_uniform_sets_equal_one_purpose_at_a_time() -> None:
+    """Several purposes drawn in one pass (one key a block) give each purpose's own rows."""
+    streams = Streams(np.random.SeedSequence(8))
+    ids = np.arange(5000)
+    wants = [("entry", 6, np.float64), ("academic", 30, np.float32), ("career", 13, np.float64),
+             ("x", 1, np.float64)]
+    together = streams.event_uniform_sets(wants, ids, 2)
+    for (purpose, n, dtype), got in zip(wants, together, strict=True):
+        alone = streams.event_uniforms_many(purpose, ids, 2, n, dtype)
+        assert got.dtype == dtype and np.array_equal(got, alone)
+        assert np.array_equal(got[4321], streams.event_uniforms(purpose, 4321, 2, n).astype(dtype))

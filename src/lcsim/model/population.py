@@ -31,16 +31,11 @@ class Draws:
     phases: np.ndarray  # teaching-time phases of the coach, advisor and session schedules
 
 
-def personal_times(streams: Streams, sid: int | np.ndarray, count: int,
-                   rate: float) -> np.ndarray:
-    """Days from entry of a student's first `count` personal setbacks (Poisson, `rate` a day);
-    given an array of ids, one row a student."""
-    many = isinstance(sid, np.ndarray)
-    shape = (sid.size, count) if many else (count,)
+def personal_times(rate: float, u: np.ndarray) -> np.ndarray:
+    """Days from entry of a student's first personal setbacks (Poisson, `rate` a day), from
+    the uniforms `u` of their "personal" stream (the last axis: one setback each)."""
     if rate <= 0:
-        return np.full(shape, np.inf, dtype=np.float32)
-    u = (streams.event_uniforms_many("personal", sid, 0, count) if many
-         else streams.event_uniforms("personal", sid, 0, count))
+        return np.full(u.shape, np.inf, dtype=np.float32)
     return (np.cumsum(-np.log1p(-u), axis=-1) / rate).astype(np.float32)
 
 
@@ -54,14 +49,13 @@ def build_students(structure: Structure, streams: Streams) -> tuple[list[Student
     teaching = calendar.teaching
     count = calendar.cohorts * class_size
     ids = np.arange(count)
-    entry_u = streams.event_uniforms_many("entry", ids, 0, 6)
-    career = streams.event_uniforms_many("career", ids, 0, 1 + 2 * year_ends)
     exam_draws = year_ends * (len(calendar.exam_days) + 1)
-    draws = Draws(career_u=career.astype(np.float32),
-                  exam_u=streams.event_uniforms_many("academic", ids, 0, exam_draws,
-                                                     np.float32),
-                  personal_t=personal_times(streams, ids, PERSONAL_DRAWS,
-                                            structure.setbacks.personal_rate),
+    entry_u, career, exam_u, personal_u = streams.event_uniform_sets(
+        [("entry", 6, np.float64), ("career", 1 + 2 * year_ends, np.float64),
+         ("academic", exam_draws, np.float32), ("personal", PERSONAL_DRAWS, np.float64)],
+        ids, 0)
+    draws = Draws(career_u=career.astype(np.float32), exam_u=exam_u,
+                  personal_t=personal_times(structure.setbacks.personal_rate, personal_u),
                   # Each schedule is anchored on a day of the student's teaching year: its
                   # first contact is that day modulo the interval, so a schedule k times as
                   # frequent keeps every contact of the slower one (pairing across scenarios).

@@ -132,5 +132,6 @@ class Setbacks:
         s.n_personal += 1
         k = s.n_personal
         t = (self.personal_t[s.id, k] if k < PERSONAL_DRAWS  # rare overflow: redraw the stream
-             else personal_times(self.streams, s.id, 4 * k, self.rates.personal_rate)[k])
+             else personal_times(self.rates.personal_rate,
+                                 self.streams.event_uniforms("personal", s.id, 0, 4 * k))[k])
         s.next_personal = s.entry + float(t)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import math
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -83,12 +84,27 @@ class Streams:
         rows of one array of `dtype`, bit for bit before the cast (a vectorised Philox4x64-10,
         `philox_blocks`, in chunks of `MANY_CHUNK` students: its temporaries stay small).
         Builds a school's pre-drawn numbers in a few array operations, not a call a student."""
-        key = self._child(purpose_key(purpose), EVENT_MARK).generate_state(2, np.uint64)
+        return self.event_uniform_sets([(purpose, n, dtype)], students, index)[0]
+
+    def event_uniform_sets(self, wants: Sequence[tuple[str, int, type]], students: np.ndarray,
+                           index: int) -> list[np.ndarray]:
+        """`event_uniforms_many(purpose, students, index, n, dtype)` for each (purpose, n,
+        dtype) of `wants`, all in one pass of the vectorised Philox (one key a block)."""
+        keys, block, cols = [], [], [0]
+        for purpose, n, _ in wants:
+            key = self._child(purpose_key(purpose), EVENT_MARK).generate_state(2, np.uint64)
+            blocks = -(-n // 4)
+            keys += [key] * blocks
+            block += range(1, blocks + 1)
+            cols.append(cols[-1] + 4 * blocks)
+        key_of, block_of = np.array(keys, np.uint64), np.array(block, np.uint64)
         students = np.asarray(students, np.uint64)
-        out = np.empty((students.size, n), dtype)
+        out = [np.empty((students.size, n), dtype) for _, n, dtype in wants]
         for a in range(0, students.size, MANY_CHUNK):
-            raw = philox_blocks(key, students[a:a + MANY_CHUNK], index, -(-n // 4))
-            out[a:a + MANY_CHUNK] = (raw[:, :n] >> _U64(11)).astype(np.float64) * _TO_UNIT
+            raw = philox_blocks(key_of, block_of, students[a:a + MANY_CHUNK], index)
+            for k, (_, n, _) in enumerate(wants):
+                words = raw[:, cols[k]:cols[k] + n]
+                out[k][a:a + MANY_CHUNK] = (words >> _U64(11)).astype(np.float64) * _TO_UNIT
         return out
 
     def keyed_uniforms(self, purpose: str, a: np.ndarray | int, b: np.ndarray | int,
@@ -222,24 +238,25 @@ def _mulhilo(a: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return hi, a * _U64(m)  # array products wrap modulo 2**64: the low word
 
 
-def philox_blocks(key: np.ndarray, students: np.ndarray, index: int,
-                  blocks: int) -> np.ndarray:
-    """The first `blocks` x 4 raw 64-bit outputs of numpy's `Philox(key=key)` with its counter
-    set to (0, 0, s, index), for each s of `students` (one row each).
+def philox_blocks(keys: np.ndarray, blocks: np.ndarray, students: np.ndarray,
+                  index: int) -> np.ndarray:
+    """Raw 64-bit outputs of numpy's `Philox(key=keys[j])` with its counter set to (0, 0, s,
+    index), block `blocks[j]` (from 1), for each s of `students` (one row each, four outputs
+    a block, in the order of `blocks`).
 
     numpy adds one to the counter's first word before each block of four outputs, so block b
-    (from 1) is Philox4x64-10 of the counter (b, 0, s, index).
+    is Philox4x64-10 of the counter (b, 0, s, index).
     """
-    rows = students.size
-    c0 = np.broadcast_to(np.arange(1, blocks + 1, dtype=np.uint64), (rows, blocks)).copy()
-    c1 = np.zeros((rows, blocks), np.uint64)
-    c2 = np.broadcast_to(students.astype(np.uint64)[:, None], (rows, blocks)).copy()
-    c3 = np.full((rows, blocks), index, np.uint64)
-    k0, k1 = int(key[0]), int(key[1])
+    rows, cols = students.size, blocks.size
+    c0 = np.broadcast_to(blocks.astype(np.uint64), (rows, cols)).copy()
+    c1 = np.zeros((rows, cols), np.uint64)
+    c2 = np.broadcast_to(students.astype(np.uint64)[:, None], (rows, cols)).copy()
+    c3 = np.full((rows, cols), index, np.uint64)
+    k0, k1 = keys[:, 0].astype(np.uint64), keys[:, 1].astype(np.uint64)
     for r in range(_PHILOX_ROUNDS):
-        if r:
-            k0, k1 = (k0 + _PHILOX_W[0]) & _MASK64, (k1 + _PHILOX_W[1]) & _MASK64
+        if r:  # (uint64 arrays wrap modulo 2**64)
+            k0, k1 = k0 + _U64(_PHILOX_W[0]), k1 + _U64(_PHILOX_W[1])
         hi0, lo0 = _mulhilo(c0, _PHILOX_M[0])
         hi1, lo1 = _mulhilo(c2, _PHILOX_M[1])
-        c0, c1, c2, c3 = hi1 ^ c1 ^ _U64(k0), lo1, hi0 ^ c3 ^ _U64(k1), lo0
-    return np.stack((c0, c1, c2, c3), axis=-1).reshape(rows, blocks * 4)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return np.stack((c0, c1, c2, c3), axis=-1).reshape(rows, cols * 4)
