@@ -107,3 +107,22 @@ def test_calendar_days_are_schedules_from_teaching_exactly() -> None:
                           [0.0, 0.5, teaching - 0.5]))
     np.testing.assert_array_equal(calendar_days(tau.copy(), teaching),
                                   [from_teaching(t, teaching) for t in tau.tolist()])
+
+
+def test_the_events_table_is_the_same_when_made_twice() -> None:
+    """Tie rows are worked out when the table is made (`TieLog.rows`); a second table is the
+    same, in the same order, with the tie rows among the other events where they happened."""
+    import numpy.random as npr
+
+    from conftest import FULL_LC, build_scenario
+    from lcsim.model.simulation import Model
+    from lcsim.model.trace import Trace
+
+    model = Model(build_scenario(base=FULL_LC, class_size=60, cohorts=2), 3,
+                  trace=Trace(1.0, npr.SeedSequence(3)))
+    first = model.run().events
+    again = model.log.table()
+    assert first.equals(again)
+    ties = first["kind"].isin(["tie_formed", "tie_lost"])
+    assert ties.any() and (~ties).any()
+    assert (first["day"].diff().dropna() >= -1e-9).mean() > 0.99  # mostly in time order

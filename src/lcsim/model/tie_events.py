@@ -38,7 +38,12 @@ def calendar_days(tau: np.ndarray, teaching: float) -> np.ndarray:
 
 
 class TieLog:
-    """Logs the booked tie changes of traced students (a `PeerNetwork.booked` hook)."""
+    """Logs the booked tie changes of traced students (a `PeerNetwork.booked` hook).
+
+    A booking keeps only what it must read then (each change's traced end, friend, time,
+    context, and the end's degree before the booking); the rows' order, friend counts and
+    calendar days are worked out for all bookings at once when the table is made
+    (`EventLog.later`, `rows`): a traced run pays a few array operations a booking."""
 
     def __init__(self, log: EventLog, net: PeerNetwork, teaching: float) -> None:
         self.log, self.net, self.teaching = log, net, teaching
@@ -48,31 +53,55 @@ class TieLog:
         self.first = net.code[np.cumsum(net.row_len, dtype=np.int64) - net.row_len]
         self.kinds = log.codes(["tie_formed", "tie_lost"])
         self.details = log.codes([context_name(c) for c in range(int(net.code.max(initial=0)) + 1)])
+        self.blocks: list[tuple[np.ndarray, ...]] = []  # a booking's changes of traced ends
+        self.made: list[tuple[np.ndarray, ...]] | None = None  # `rows`, once made
 
     def __call__(self, new: np.ndarray, lost: np.ndarray) -> None:
-        """Before the network books `new` ties and `lost` ones: log those of traced students,
-        in the order they happened, each student's friend count running from their degree."""
+        """Before the network books `new` ties and `lost` ones: keep those of traced
+        students (their place in the log is now; their rows are made by `rows`)."""
         net = self.net
         k = np.concatenate((new, lost))
-        student = np.concatenate((net.pi[k], net.pj[k]))
-        hit = np.flatnonzero(self.watch[student])
+        ends = (net.pi[k], net.pj[k])
+        student = np.concatenate(ends)
+        hit = self.watch[student].nonzero()[0]
         if not hit.size:
             return
-        other = np.concatenate((net.pj[k], net.pi[k]))[hit]
-        student, pair = student[hit], k[hit % k.size]
-        formed = hit % k.size < new.size
-        at = net.change_at[pair].astype(np.float64)
-        by_student = np.lexsort((other, at, student))  # friends after each change, in order
+        at_pair = hit % k.size
+        pair, student, other = k[at_pair], student[hit], np.concatenate(ends[::-1])[hit]
+        at = net.change_at[pair]
+        order = np.lexsort((other, student, at))  # the log's order: time, student, friend
+        pair, student = pair[order], student[order]
+        self.blocks.append((student, other[order], (at_pair < new.size)[order], at[order],
+                            self.first[pair], net.degree[student]))
+        self.log.later(self)
+
+    def rows(self) -> list[tuple[np.ndarray, ...]]:
+        """Each booking's rows, in the order they happened (time, then student, then friend),
+        each student's friends after each change counted from their degree before it."""
+        if self.made is None:
+            self.made, self.blocks = self._rows(), []
+        return self.made
+
+    def _rows(self) -> list[tuple[np.ndarray, ...]]:
+        if not self.blocks:
+            return []
+        size = np.array([len(b[0]) for b in self.blocks])
+        block = np.repeat(np.arange(size.size), size)
+        student, other, formed, at, first, degree = (np.concatenate(c)
+                                                      for c in zip(*self.blocks, strict=True))
+        # each student's changes of a booking in time order (a stable sort keeps a block's
+        # order: time, then friend)
+        group = (block * np.int64(self.net.n) + student)
+        by_student = group.argsort(kind="stable")
         step = np.where(formed, 1, -1)[by_student]
-        total = np.cumsum(step)
-        s = student[by_student]
-        start = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-        size = np.diff(start, append=s.size)
-        value = np.empty(s.size)
-        value[by_student] = (net.degree[s] + total
-                             - np.repeat(total[start] - step[start], size))
-        day = calendar_days(at, self.teaching)
-        order = np.lexsort((other, student, at))
-        self.log.extend(student[order], day[order],
-                        np.where(formed, self.kinds[0], self.kinds[1])[order],
-                        self.details[self.first[pair[order]]], value[order], other[order])
+        total = np.cumsum(step)  # friends after each change: degree + the changes so far
+        g = group[by_student]
+        starts = np.concatenate(([True], g[1:] != g[:-1]))
+        before = (total - step)[starts][np.cumsum(starts) - 1]
+        value = np.empty(student.size)
+        value[by_student] = degree[by_student] + total - before
+        day = calendar_days(at.astype(np.float64), self.teaching)
+        kind = np.where(formed, self.kinds[0], self.kinds[1])
+        cut = np.cumsum(size)[:-1]
+        return list(zip(*(np.split(c, cut) for c in (student, day, kind, self.details[first],
+                                                       value, other)), strict=True))

@@ -24,7 +24,9 @@ same students.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -65,7 +67,7 @@ class EventLog:
     """The events of the traced students of one replication, as columns."""
 
     __slots__ = ("traced", "student", "day", "kind", "other", "episode", "detail", "value",
-                 "_names", "_codes")
+                 "_names", "_codes", "_bulk")
 
     def __init__(self, traced_students: np.ndarray) -> None:
         self.traced: list[bool] = traced_students.tolist()  # list indexing is the cheapest test
@@ -74,6 +76,9 @@ class EventLog:
         self.day, self.value = array("d"), array("d")
         self._names: list[str] = []
         self._codes: dict[str, int] = {}
+        # `extend`'s rows and `later`'s sources, as they came, with where they go among
+        # `add`'s rows, until `table` puts them in place (tie events: most of a traced run)
+        self._bulk: list[tuple[int, tuple[np.ndarray, ...] | Rows]] = []
 
     def _code(self, name: str) -> int:
         code = self._codes.get(name)
@@ -102,22 +107,59 @@ class EventLog:
     def extend(self, student: np.ndarray, day: np.ndarray, kind: np.ndarray, detail: np.ndarray,
                value: np.ndarray, other: np.ndarray) -> None:
         """Record many events at once: `kind` and `detail` as `codes`; every `student` must
-        be traced (the caller filters, in bulk)."""
-        for column, values in ((self.student, student), (self.day, day), (self.kind, kind),
-                               (self.detail, detail), (self.value, value),
-                               (self.other, other),
-                               (self.episode, np.full(len(student), -1))):
-            column.frombytes(np.ascontiguousarray(values, _DTYPES[column.typecode]).tobytes())
+        be traced (the caller filters, in bulk). They come after every event recorded so far
+        and before any recorded later, as with `add`."""
+        self._bulk.append((len(self.student), (student, day, kind, detail, value, other)))
+
+    def later(self, source: Rows) -> None:
+        """Record here the next block of rows that `source.rows()` gives when the table is
+        made (a source that works out its rows in bulk at the end: `tie_events.TieLog`)."""
+        self._bulk.append((len(self.student), source))
+
+    def _blocks(self) -> list[tuple[int, tuple[np.ndarray, ...]]]:
+        """`extend`'s blocks, and the sources' blocks in the order each source recorded them."""
+        made: dict[int, Iterator[tuple[np.ndarray, ...]]] = {}
+        blocks = []
+        for pos, block in self._bulk:
+            if not isinstance(block, tuple):
+                block = next(made.setdefault(id(block), iter(block.rows())))
+            blocks.append((pos, block))
+        return blocks
 
     def table(self) -> pd.DataFrame:
         """The log as a DataFrame (see the module docstring), in the order of events."""
         names = np.array(self._names or [""], dtype=object)
+        blocks = self._blocks()
+        # where each block's rows go: before the `add` row recorded after it
+        at = np.repeat(np.array([pos for pos, _ in blocks], np.int64),
+                       [len(block[0]) for _, block in blocks])
+
+        def column(k: int, name: str) -> np.ndarray:
+            """`add`'s column `name` with the blocks' column k (6: episode, -1) in place."""
+            own = getattr(self, name)
+            dtype = _DTYPES[own.typecode]
+            rows = np.frombuffer(own, dtype=dtype) if len(own) else np.zeros(0, dtype)
+            if not blocks:
+                return rows
+            more = (np.full(at.size, -1, dtype) if k == 6 else
+                    np.concatenate([block[k] for _, block in blocks]).astype(dtype))
+            return np.insert(rows, at, more)
+
         return pd.DataFrame({
-            "student": np.frombuffer(self.student, dtype=np.int_).astype(np.int64),
-            "day": np.frombuffer(self.day, dtype=np.float64),
-            "kind": names[np.frombuffer(self.kind, dtype=np.uint16)],
-            "other": np.frombuffer(self.other, dtype=np.int_).astype(np.int64),
-            "episode": np.frombuffer(self.episode, dtype=np.int_).astype(np.int64),
-            "detail": names[np.frombuffer(self.detail, dtype=np.uint16)],
-            "value": np.frombuffer(self.value, dtype=np.float64),
+            "student": column(0, "student").astype(np.int64),
+            "day": column(1, "day"),
+            "kind": names[column(2, "kind")],
+            "other": column(5, "other").astype(np.int64),
+            "episode": column(6, "episode").astype(np.int64),
+            "detail": names[column(3, "detail")],
+            "value": column(4, "value"),
         }, columns=list(EVENT_COLUMNS))
+
+
+class Rows(Protocol):
+    """A source of event rows worked out at the end (`EventLog.later`)."""
+
+    def rows(self) -> list[tuple[np.ndarray, ...]]:
+        """Its blocks, in the order it recorded them: (student, day, kind, detail, value,
+        other) each, as `EventLog.extend` takes them."""
+        ...
