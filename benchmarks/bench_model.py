@@ -6,8 +6,9 @@
 Figures (median of 9 interleaved runs): seconds per replication of the baseline and of the richest
 shipped LC scenario (class of 150, default cohorts); the model's events/s; a bare-SimPy
 reference measured in the same run (600 processes doing 208 timeouts each with random delays);
-their ratio. Scaling: peak RSS over the interpreter's baseline per student at 100,000 students,
-and time(100k) / time(10k). Targets: ratio <= 1.0; <= 2 KB per student; time ratio <= 12.
+their ratio (the median of each run's own ratio). Scaling: peak RSS over the interpreter's
+baseline per student at 100,000 students, and time(100k) / time(10k) from the median of
+`--scale-repeats` (3) runs of each size, each in a fresh process. Targets: ratio <= 1.0; <= 2 KB per student; time ratio <= 12.
 The peer network (issue 11, docs/design/peer-network.md) is part of each replication: its own
 share of the time (building it, year starts, leaves and exits, bookings), its pairs and its
 arrays' bytes per student are printed too (issue 11's budgets: model + network <= 0.5 x the
@@ -143,6 +144,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="skip the 10k/100k scaling runs")
     parser.add_argument("--scaled", default="baseline", help="scenario of the 10k/100k runs")
+    parser.add_argument("--scale-repeats", type=int, default=3,
+                        help="runs of each of the 10k and 100k sizes (median time)")
     args = parser.parse_args()
     # Interleaved: each repeat times the reference and then each scenario, so that a slow
     # spell of a shared machine falls on both sides of a ratio (the ratio of each repeat's
@@ -170,8 +173,16 @@ def main() -> None:
               f"{first['bytes']:,.0f} bytes a student)")
     if args.quick:
         return
-    small, large = scaled(10_000, args.scaled), scaled(100_000, args.scaled)
-    print(f"scaling runs: {args.scaled}")
+    # A single run of each swings by 20-30% here; the ratio takes the median of a few runs of
+    # each size, in turn (each run in a fresh process; memory is the same in every run).
+    runs = [(scaled(10_000, args.scaled), scaled(100_000, args.scaled))
+            for _ in range(args.scale_repeats)]
+    small, large = ({**runs[0][k], **{key: statistics.median(r[k][key] for r in runs)
+                                      for key in ("seconds", "network_seconds")}}
+                    for k in (0, 1))
+    pairs = ", ".join(f"{big['seconds'] / one['seconds']:.1f}" for one, big in runs)
+    print(f"scaling runs: {args.scaled}, median of {args.scale_repeats} runs of each size "
+          f"(ratios of single pairs: {pairs})")
     per_student = (large["peak_kb"] - large["base_kb"]) * 1024 / 100_000
     print(f"10k students: {small['seconds']:.2f} s; 100k students: {large['seconds']:.2f} s; "
           f"time ratio {large['seconds'] / small['seconds']:.1f}; the network "
