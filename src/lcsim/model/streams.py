@@ -90,7 +90,9 @@ class Streams:
                            index: int) -> list[np.ndarray]:
         """`event_uniforms_many(purpose, students, index, n, dtype)` for each (purpose, n,
         dtype) of `wants`, all in one pass of the vectorised Philox (one key a block)."""
-        keys, block, cols = [], [], [0]
+        keys: list[np.ndarray] = []
+        block: list[int] = []
+        cols = [0]
         for purpose, n, _ in wants:
             key = self._child(purpose_key(purpose), EVENT_MARK).generate_state(2, np.uint64)
             blocks = -(-n // 4)
@@ -99,7 +101,7 @@ class Streams:
             cols.append(cols[-1] + 4 * blocks)
         key_of, block_of = np.array(keys, np.uint64), np.array(block, np.uint64)
         students = np.asarray(students, np.uint64)
-        out = [np.empty((students.size, n), dtype) for _, n, dtype in wants]
+        out: list[np.ndarray] = [np.empty((students.size, n), dtype) for _, n, dtype in wants]
         for a in range(0, students.size, MANY_CHUNK):
             raw = philox_blocks(key_of, block_of, students[a:a + MANY_CHUNK], index)
             for k, (_, n, _) in enumerate(wants):
@@ -160,8 +162,7 @@ class _EventStream:
         self.ctr: ctypes.Array | None = None
         if _FAST_OK:
             addr = self.bit.ctypes.state_address
-            self.ctr = (ctypes.c_uint64 * 4).from_address(
-                ctypes.c_void_p.from_address(addr).value)
+            self.ctr = _counter_at(addr)
             self.pos = ctypes.c_int.from_address(addr + _BUFFER_POS)
         else:
             self.state = self.bit.state
@@ -190,6 +191,15 @@ class _EventStream:
 _BUFFER_POS = 2 * ctypes.sizeof(ctypes.c_void_p)  # after the counter and key pointers
 
 
+def _counter_at(state_address: int) -> ctypes.Array:
+    """The four 64-bit words of the Philox counter that the state struct at this address
+    points to (its first member)."""
+    counter = ctypes.c_void_p.from_address(state_address).value
+    if counter is None:
+        raise OSError("Philox state without a counter")
+    return (ctypes.c_uint64 * 4).from_address(counter)
+
+
 def _fast_matches() -> bool:
     """Whether writing the counter through ctypes gives exactly the `state` setter's numbers."""
     global _FAST_OK
@@ -200,19 +210,20 @@ def _fast_matches() -> bool:
     state["buffer_pos"] = 3
     probe.state = state
     addr = probe.ctypes.state_address
-    ctr = (ctypes.c_uint64 * 4).from_address(ctypes.c_void_p.from_address(addr).value)
+    ctr = _counter_at(addr)
     if list(ctr) != [11, 22, 33, 44] or ctypes.c_int.from_address(addr + _BUFFER_POS).value != 3:
         return False
     try:
         _FAST_OK = True
         fast = _EventStream(key)
         fast.block(9, 9, 3)  # leave a part-used buffer behind
-        got = [fast.block(7, 11, 5), fast.block(2**40, 3, 16), [fast.first(7, 11)]]
+        got: list[np.ndarray] | None = [fast.block(7, 11, 5), fast.block(2**40, 3, 16),
+                                        np.array([fast.first(7, 11)])]
     except (ValueError, TypeError, OSError):
         got = None
     _FAST_OK = False
     slow = _EventStream(key)
-    want = [slow.block(7, 11, 5), slow.block(2**40, 3, 16), [slow.first(7, 11)]]
+    want = [slow.block(7, 11, 5), slow.block(2**40, 3, 16), np.array([slow.first(7, 11)])]
     return got is not None and all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
 
 

@@ -138,11 +138,12 @@ class EventLog:
             """`add`'s column `name` with the blocks' column k (6: episode, -1) in place."""
             own = getattr(self, name)
             dtype = _DTYPES[own.typecode]
-            rows = np.frombuffer(own, dtype=dtype) if len(own) else np.zeros(0, dtype)
+            rows: np.ndarray = (np.frombuffer(own, dtype=dtype) if len(own)
+                                else np.zeros(0, dtype))
             if not blocks:
                 return rows
-            more = (np.full(at.size, -1, dtype) if k == 6 else
-                    np.concatenate([block[k] for _, block in blocks]).astype(dtype))
+            more: np.ndarray = (np.full(at.size, -1, dtype) if k == 6 else
+                                np.concatenate([block[k] for _, block in blocks]).astype(dtype))
             return np.insert(rows, at, more)
 
         return pd.DataFrame({
