@@ -11,7 +11,8 @@ has usually moved on: there is no re-matching (a later lever).
 
 A matched mentor *mentors now* unless they are in an episode (`Student.active`), on leave or
 gone (`active`): only then does the mentee get the mentor channel, the mentor's belonging and
-prevention (`rules.Rules.mentored`). A mentee-year whose mentor stopped at some point (an
+prevention (`rules.Rules.mentored`); a mentor who stops during a mentee's open episode ends the
+mentor channel for it from that day (`mentees_of`, `episodes.EpisodeCourse.support_stops`). A mentee-year whose mentor stopped at some point (an
 episode, a leave, an exit) counts as *mentor lost*, from the mentor's counts at the year start
 (no hook in the model's events).
 """
