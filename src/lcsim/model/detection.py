@@ -163,9 +163,9 @@ class Plan:
         """Friend `friend` stops noticing from `day` days after onset on (they left or went on
         leave): the peer flow ends there and goes on without them. False if they did not
         count (not a friend at onset, or already dropped)."""
-        start, friends, weights = self.peers[-1]
         if not self.peer_scale:
             return False
+        start, friends, weights = self.peers[-1]
         hit = friends == friend
         if not (hit.any() and weights[hit].any()):
             return False

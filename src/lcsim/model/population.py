@@ -42,7 +42,7 @@ def personal_times(rate: float, u: np.ndarray) -> np.ndarray:
 def build_students(structure: Structure, streams: Streams) -> tuple[list[Student], Draws]:
     """Every student of every cohort, with their subgroup, groups and pre-drawn numbers.
 
-    The numbers are drawn for the whole school at once (`Streams.event_uniforms_many`), the
+    The numbers are drawn for the whole school at once (`Streams.event_uniform_sets`), the
     same as drawing them student by student."""
     calendar, cohort, channels = structure.calendar, structure.cohort, structure.channels
     class_size, year_ends = calendar.class_size, calendar.follow_up_years
