@@ -112,3 +112,40 @@ def test_compare_traces_the_same_default_share_from_the_api_and_the_cli() -> Non
     from lcsim.comparison.defaults import DEFAULT_TRACE
 
     assert inspect.signature(api.compare).parameters["trace"].default == DEFAULT_TRACE
+
+
+def test_rows_worked_out_later_go_where_they_were_recorded() -> None:
+    """Blocks of two `later` sources, recorded between `add` events, come out in the table
+    where and in the order they were recorded, whatever the source."""
+    from lcsim.model.trace import EventLog
+
+    log = EventLog(np.ones(10, bool))
+
+    class Source:
+        def __init__(self, name: str) -> None:
+            self.name, self.blocks = name, []
+
+        def record(self, *students: int) -> None:
+            self.blocks.append(students)
+            log.later(self)
+
+        def rows(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+            student = np.array([s for b in self.blocks for s in b])
+            kind = log.codes([self.name] * student.size)
+            return (np.array([len(b) for b in self.blocks]),
+                    (student, student * 1.0, kind, kind, student * 0.5, -student))
+
+    a, b = Source("a"), Source("b")
+    log.add(0, 0.0, "x")
+    a.record(1, 2)
+    b.record(3)
+    log.add(4, 4.0, "x")
+    b.record(5)
+    a.record(6)
+    a.record(7)
+    log.add(8, 8.0, "x")
+    table = log.table()
+    assert table["student"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert table["kind"].tolist() == ["x", "a", "a", "b", "x", "b", "a", "a", "x"]
+    assert table["other"].tolist() == [-1, -1, -2, -3, -1, -5, -6, -7, -1]
+    assert table["episode"].tolist() == [-1] * 9

@@ -54,7 +54,7 @@ class TieLog:
         self.kinds = log.codes(["tie_formed", "tie_lost"])
         self.details = log.codes([context_name(c) for c in range(int(net.code.max(initial=0)) + 1)])
         self.blocks: list[tuple[np.ndarray, ...]] = []  # a booking's changes of traced ends
-        self.made: list[tuple[np.ndarray, ...]] | None = None  # `rows`, once made
+        self.made: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None  # `rows`, once
 
     def __call__(self, new: np.ndarray, lost: np.ndarray) -> None:
         """Before the network books `new` ties and `lost` ones: keep those of traced
@@ -75,16 +75,17 @@ class TieLog:
                             self.first[pair], net.degree[student]))
         self.log.later(self)
 
-    def rows(self) -> list[tuple[np.ndarray, ...]]:
+    def rows(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Each booking's rows, in the order they happened (time, then student, then friend),
         each student's friends after each change counted from their degree before it."""
         if self.made is None:
             self.made, self.blocks = self._rows(), []
         return self.made
 
-    def _rows(self) -> list[tuple[np.ndarray, ...]]:
+    def _rows(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         if not self.blocks:
-            return []
+            empty = np.zeros(0)
+            return np.zeros(0, np.int64), (empty,) * 6
         size = np.array([len(b[0]) for b in self.blocks])
         block = np.repeat(np.arange(size.size), size)
         student, other, formed, at, first, degree = (np.concatenate(c)
@@ -102,6 +103,4 @@ class TieLog:
         value[by_student] = degree[by_student] + total - before
         day = calendar_days(at.astype(np.float64), self.teaching)
         kind = np.where(formed, self.kinds[0], self.kinds[1])
-        cut = np.cumsum(size)[:-1]
-        return list(zip(*(np.split(c, cut) for c in (student, day, kind, self.details[first],
-                                                       value, other)), strict=True))
+        return size, (student, day, kind, self.details[first], value, other)

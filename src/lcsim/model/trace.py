@@ -10,8 +10,9 @@ mechanisms add their own), ``other`` (another agent involved, e.g. the friend of
 none), ``episode`` (the episode a setback became or a leave came from; -1 if none), ``detail``
 (a setback's type, a year's result, an exit status, the context of a tie; open too) and
 ``value`` (the strain at a setback, the class year at a year end, the planned return day of a
-leave, the friends after a tie event). The peer network logs its tie events in bulk
-(`tie_events.TieLog`, `EventLog.extend`); the rest of the model one by one (`EventLog.add`).
+leave, the friends after a tie event). The peer network's tie events are worked out in bulk
+when the table is made (`tie_events.TieLog`, `EventLog.later`); the rest of the model logs one
+by one (`EventLog.add`).
 
 Episode steps (noticed, referred, helped, ended) are not logged: they are in the episodes table.
 
@@ -24,7 +25,6 @@ same students.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,7 +67,7 @@ class EventLog:
     """The events of the traced students of one replication, as columns."""
 
     __slots__ = ("traced", "student", "day", "kind", "other", "episode", "detail", "value",
-                 "_names", "_codes", "_bulk")
+                 "_names", "_codes", "_later")
 
     def __init__(self, traced_students: np.ndarray) -> None:
         self.traced: list[bool] = traced_students.tolist()  # list indexing is the cheapest test
@@ -76,9 +76,9 @@ class EventLog:
         self.day, self.value = array("d"), array("d")
         self._names: list[str] = []
         self._codes: dict[str, int] = {}
-        # `extend`'s rows and `later`'s sources, as they came, with where they go among
-        # `add`'s rows, until `table` puts them in place (tie events: most of a traced run)
-        self._bulk: list[tuple[int, tuple[np.ndarray, ...] | Rows]] = []
+        # the blocks that sources work out at the end (`later`), each with where it goes
+        # among `add`'s rows (the tie events: most of a traced run's rows)
+        self._later: list[tuple[int, Rows]] = []
 
     def _code(self, name: str) -> int:
         code = self._codes.get(name)
@@ -101,50 +101,47 @@ class EventLog:
         self.other.append(other)
 
     def codes(self, names: list[str]) -> np.ndarray:
-        """The codes of `names` in the ``kind`` and ``detail`` columns (for `extend`)."""
+        """The codes of `names` in the ``kind`` and ``detail`` columns (for a `later` source)."""
         return np.array([self._code(name) for name in names], np.uint16)
 
-    def extend(self, student: np.ndarray, day: np.ndarray, kind: np.ndarray, detail: np.ndarray,
-               value: np.ndarray, other: np.ndarray) -> None:
-        """Record many events at once: `kind` and `detail` as `codes`; every `student` must
-        be traced (the caller filters, in bulk). They come after every event recorded so far
-        and before any recorded later, as with `add`."""
-        self._bulk.append((len(self.student), (student, day, kind, detail, value, other)))
-
     def later(self, source: Rows) -> None:
-        """Record here the next block of rows that `source.rows()` gives when the table is
-        made (a source that works out its rows in bulk at the end: `tie_events.TieLog`)."""
-        self._bulk.append((len(self.student), source))
+        """Record here the next block of rows that `source.rows()` gives when the table is made
+        (a source that works out its rows in bulk at the end: `tie_events.TieLog`)."""
+        self._later.append((len(self.student), source))
 
-    def _blocks(self) -> list[tuple[int, tuple[np.ndarray, ...]]]:
-        """`extend`'s blocks, and the sources' blocks in the order each source recorded them."""
-        made: dict[int, Iterator[tuple[np.ndarray, ...]]] = {}
-        blocks = []
-        for pos, block in self._bulk:
-            if not isinstance(block, tuple):
-                block = next(made.setdefault(id(block), iter(block.rows())))
-            blocks.append((pos, block))
-        return blocks
+    def _sourced(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The sources' rows as columns (student, day, kind, detail, value, other), in the
+        order their blocks were recorded, and for each row the `add` row it goes before."""
+        sources = list({id(source): source for _, source in self._later}.values())
+        at, key, columns = [], [], []
+        for source in sources:
+            sizes, made = source.rows()
+            mine = [(k, pos) for k, (pos, s) in enumerate(self._later) if s is source]
+            at.append(np.repeat(np.array([pos for _, pos in mine], np.int64), sizes))
+            key.append(np.repeat(np.array([k for k, _ in mine], np.int64), sizes))
+            columns.append(made)
+        cols = [np.concatenate(c) for c in zip(*columns, strict=True)]
+        where = np.concatenate(at)
+        if len(sources) > 1:  # blocks of several sources: back in the order recorded
+            order = np.concatenate(key).argsort(kind="stable")
+            where, cols = where[order], [c[order] for c in cols]
+        return where, cols
 
     def table(self) -> pd.DataFrame:
         """The log as a DataFrame (see the module docstring), in the order of events."""
-        names = np.array(self._names or [""], dtype=object)
-        blocks = self._blocks()
-        # where each block's rows go: before the `add` row recorded after it
-        at = np.repeat(np.array([pos for pos, _ in blocks], np.int64),
-                       [len(block[0]) for _, block in blocks])
+        at, more = self._sourced() if self._later else (np.zeros(0, np.int64), [])
+        names = np.array(self._names or [""], dtype=object)  # (sources may add names)
 
         def column(k: int, name: str) -> np.ndarray:
-            """`add`'s column `name` with the blocks' column k (6: episode, -1) in place."""
+            """`add`'s column `name` with the sources' column k (6: episode, -1) in place."""
             own = getattr(self, name)
             dtype = _DTYPES[own.typecode]
             rows: np.ndarray = (np.frombuffer(own, dtype=dtype) if len(own)
                                 else np.zeros(0, dtype))
-            if not blocks:
+            if not at.size:
                 return rows
-            more: np.ndarray = (np.full(at.size, -1, dtype) if k == 6 else
-                                np.concatenate([block[k] for _, block in blocks]).astype(dtype))
-            return np.insert(rows, at, more)
+            return np.insert(rows, at, np.full(at.size, -1, dtype) if k == 6
+                             else more[k].astype(dtype))
 
         return pd.DataFrame({
             "student": column(0, "student").astype(np.int64),
@@ -160,7 +157,7 @@ class EventLog:
 class Rows(Protocol):
     """A source of event rows worked out at the end (`EventLog.later`)."""
 
-    def rows(self) -> list[tuple[np.ndarray, ...]]:
-        """Its blocks, in the order it recorded them: (student, day, kind, detail, value,
-        other) each, as `EventLog.extend` takes them."""
+    def rows(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The rows of each block it recorded, in that order: the blocks' sizes, and the
+        columns (student, day, kind, detail, value, other; kind and detail as `codes`)."""
         ...
