@@ -112,15 +112,12 @@ class Meetings:
         self.since, self.phase, self.gap, self.teaching, self.until = (
             since, phase, gap, teaching, until)
 
-    def __iter__(self) -> Iterator[float]:  # `contacts_after`, inlined: read at every onset
-        since, until, phase, gap, teaching = (self.since, self.until, self.phase, self.gap,
-                                              self.teaching)
-        if not math.isfinite(gap):
-            return
-        k = _first_after(since, phase, gap, teaching)
-        while (t := from_teaching(phase + k * gap, teaching) - since) < until:
+    def __iter__(self) -> Iterator[float]:
+        since, until = self.since, self.until
+        for x in contacts_after(since, self.phase, self.gap, self.teaching):
+            if (t := x - since) >= until:
+                return
             yield t
-            k += 1
 
 
 class Yearly:
